@@ -1,0 +1,108 @@
+/*
+ * plugin.h - what a plugin sees of vigil.
+ *
+ * A plugin is one file that exports one versioned struct, `vigil_plugin`,
+ * and knows nothing of sockets, config files or the daemon's internals
+ * (collectd's plugin discipline; sqlite3_vfs's versioning).  The daemon calls
+ *
+ *     config(p, attributes)   once, with the attributes of the `config` line
+ *     sample(p)               every interval, between `start` and `stop`
+ *     term(p)                 once, before unloading
+ *
+ * and the plugin calls back only the vg_plugin_* services below.  State lives
+ * in a per-instance context (vg_plugin_ctx_set), never in file globals, so
+ * two instances of a plugin (`load name=mem2 plugin=meminfo`) run side by side.
+ *
+ * A sampler's sample() must allocate nothing: size every buffer in config().
+ *
+ * Threads: the daemon never calls one instance from two threads at once.
+ */
+#ifndef VIGIL_PLUGIN_H
+#define VIGIL_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+#include "core/schema.h"
+#include "core/set.h"
+#include "core/util.h"
+
+#define VG_PLUGIN_API_VERSION 1
+#define VG_PLUGIN_SYMBOL "vigil_plugin"
+
+enum vg_plugin_type {
+	VG_PLUGIN_SAMPLER = 1,
+	VG_PLUGIN_STORE = 2,
+	VG_PLUGIN_AUTH = 3,
+};
+
+struct vg_plugin; /* one loaded instance; opaque to plugins */
+
+/* The attributes of a config line, in the order given. */
+struct vg_kv {
+	const char *key;
+	const char *value;
+};
+struct vg_kvlist {
+	size_t count;
+	const struct vg_kv *items;
+};
+
+/* The value of key, or NULL (the last one wins if a key repeats). */
+const char *vg_kv_get(const struct vg_kvlist *kv, const char *key);
+
+struct vg_plugin_ops {
+	uint32_t api_version; /* VG_PLUGIN_API_VERSION */
+	uint32_t size;        /* sizeof(struct vg_plugin_ops) the plugin was built with */
+	const char *name;     /* the plugin's name, e.g. "meminfo" */
+	enum vg_plugin_type type;
+	const char *summary;  /* one line for plugn_status and --help */
+
+	/* Attribute help, as printed by `usage name=X` and ldmsd -u. */
+	const char *(*usage)(void);
+	/*
+	 * Apply the config line.  On failure return a negative errno and say why
+	 * in err (the daemon adds the plugin's name).  May be called again to
+	 * reconfigure if the plugin supports it, otherwise return -EBUSY.
+	 */
+	int (*config)(struct vg_plugin *p, const struct vg_kvlist *kv, struct vg_err *err);
+	/* Sampler: take one sample. Returns 0 or a negative errno (logged, rate-limited). */
+	int (*sample)(struct vg_plugin *p);
+	/* Release everything the instance holds. */
+	void (*term)(struct vg_plugin *p);
+	/* Store operations will be appended here (gated on size). */
+};
+
+/* ------------------------------------------------------------------ services */
+
+void vg_plugin_ctx_set(struct vg_plugin *p, void *ctx);
+void *vg_plugin_ctx(const struct vg_plugin *p);
+/* The instance name (the `name=` of load), for messages and defaults. */
+const char *vg_plugin_name(const struct vg_plugin *p);
+
+void vg_plugin_log(const struct vg_plugin *p, enum vg_log_level level, const char *fmt, ...)
+	VG_PRINTF(3, 4);
+
+/*
+ * Create a set in the daemon's set memory and publish it.  Errors as
+ * vg_set_new(), plus -EEXIST when another set already has that instance name.
+ */
+struct vg_set *vg_plugin_set_new(struct vg_plugin *p, const struct vg_schema *schema,
+				 const char *instance, const char *producer, uint32_t uid,
+				 uint32_t gid, uint32_t perm, struct vg_err *err);
+/* Unpublish and delete a set made by vg_plugin_set_new. */
+void vg_plugin_set_delete(struct vg_plugin *p, struct vg_set *set);
+/* A published set of this daemon by instance name (e.g. a job_set), or NULL. */
+struct vg_set *vg_plugin_set_find(struct vg_plugin *p, const char *instance);
+/* Changes whenever sets are published or removed: re-find cached sets when it moves. */
+uint64_t vg_plugin_set_generation(struct vg_plugin *p);
+
+/*
+ * Where samplers read kernel files: "/proc" unless the VIGIL_PROC_ROOT
+ * environment variable names another directory (tests feed recorded files).
+ */
+const char *vg_plugin_proc_root(void);
+
+#endif /* VIGIL_PLUGIN_H */
