@@ -134,7 +134,10 @@ int vg_loop_signal(struct vg_loop *loop, int signo, vg_signal_cb cb, void *arg);
 /* ------------------------------------------------------------------ the loop */
 
 struct vg_loop *vg_loop_new(struct vg_err *err);
-/* Frees the loop; handles still registered are forgotten, not called. */
+/*
+ * Frees the loop; handles still registered are forgotten, not called.
+ * Deferred calls still queued are run first (they release memory).
+ */
 void vg_loop_free(struct vg_loop *loop);
 
 /* Run until vg_loop_stop(). Returns 0, or a negative errno if epoll fails. */
@@ -145,7 +148,11 @@ int vg_loop_run(struct vg_loop *loop);
  * For tools that drive the loop until a reply arrives.
  */
 int vg_loop_run_once(struct vg_loop *loop, int timeout_ms);
-/* Make vg_loop_run() return after the current iteration. Thread-safe. */
+/*
+ * Make vg_loop_run() return after the current iteration. Thread-safe.  The
+ * flag (vg_loop_stopped()) stays set until vg_loop_run() returns, so a stop
+ * requested before vg_loop_run() makes it return at once.
+ */
 void vg_loop_stop(struct vg_loop *loop);
 bool vg_loop_stopped(const struct vg_loop *loop);
 

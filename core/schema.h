@@ -90,6 +90,32 @@ const char *vg_schema_name(const struct vg_schema *s);
 int vg_schema_card(const struct vg_schema *s);
 int vg_schema_find(const struct vg_schema *s, const char *name);
 
+/*
+ * Metric idx of the schema (for set creation and generic consumers).  A bad
+ * index gives NULL / VG_T_NONE / 0.  The unit is NULL when none was given.
+ */
+const char *vg_schema_metric_name(const struct vg_schema *s, int idx);
+const char *vg_schema_metric_unit(const struct vg_schema *s, int idx);
+enum vg_type vg_schema_metric_type(const struct vg_schema *s, int idx);
+uint32_t vg_schema_metric_count(const struct vg_schema *s, int idx);
+enum vg_metric_kind vg_schema_metric_kind(const struct vg_schema *s, int idx);
+/*
+ * Where a set of this schema keeps metric idx's value: the offset within the
+ * meta part (meta metrics) or the data part (data metrics), as
+ * set_format.h lays it out.  0 for a bad index.
+ */
+uint32_t vg_schema_metric_offset(const struct vg_schema *s, int idx);
+
+/*
+ * The rule for metric, schema and instance names: 1..VG_NAME_MAX bytes, no
+ * control characters or whitespace (LDMS names like "Active(anon)" are fine).
+ */
+bool vg_name_valid(const char *name);
+/* Producer names: 0..VG_PRODUCER_MAX bytes, same characters as names. */
+bool vg_producer_valid(const char *name);
+/* Units: 0..VG_UNIT_MAX bytes, spaces allowed, no control characters. */
+bool vg_unit_valid(const char *unit);
+
 /* Sizes of the meta and data parts a set of this schema will have. */
 size_t vg_schema_meta_size(const struct vg_schema *s, const char *instance,
 			   const char *producer);

@@ -63,7 +63,18 @@ struct vg_set *vg_set_new(struct vg_pool *pool, const struct vg_schema *schema,
 struct vg_set *vg_set_mirror_new(struct vg_pool *pool, const void *meta, size_t meta_len,
 				 struct vg_err *err);
 
-/* Free the set's memory (back to its pool). */
+/*
+ * Check a meta part received from a peer against everything a mirror relies
+ * on (bounds, types, strings, alignment, set_format.h's order), without
+ * allocating.  0, or -EPROTO with a message saying which check failed.
+ */
+int vg_set_meta_validate(const void *meta, size_t meta_len, struct vg_err *err);
+
+/*
+ * Free the set's memory (back to its pool).  This drops the caller's
+ * reference like vg_set_put(): if another holder (the directory, a reply in
+ * flight) still has one, the memory goes back when that one is dropped.
+ */
 void vg_set_delete(struct vg_set *s);
 
 /* Reference counting for sets shared between owners (directory, clients). */
@@ -78,7 +89,11 @@ const char *vg_set_schema_name(const struct vg_set *s);
 uint32_t vg_set_uid(const struct vg_set *s);
 uint32_t vg_set_gid(const struct vg_set *s);
 uint32_t vg_set_perm(const struct vg_set *s);
-/* Change owner/permission (bumps meta_gn). */
+/*
+ * Change owner/permission (bumps meta_gn).  Writing a meta metric's value
+ * through the setters bumps meta_gn too.  A mirror's meta_gn is the
+ * producer's and never bumped by such local changes.
+ */
 void vg_set_access_set(struct vg_set *s, uint32_t uid, uint32_t gid, uint32_t perm);
 uint32_t vg_set_flags(const struct vg_set *s);
 
@@ -127,7 +142,10 @@ VG_SET_SCALAR_ACCESSORS(d64, double)
 
 /* A char array as a string: copied truncated to count-1 bytes and NUL-padded. */
 void vg_set_str(struct vg_set *s, int idx, const char *str);
-/* The char array's bytes (NUL-terminated within count, even for a hostile mirror). */
+/*
+ * The char array's bytes (NUL-terminated within count, even for a hostile
+ * mirror): "" when the bytes hold no NUL (a peer's bad data) or idx is bad.
+ */
 const char *vg_get_str(const struct vg_set *s, int idx);
 
 /*

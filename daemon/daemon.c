@@ -1,1 +1,211 @@
-/* placeholder: not written yet */
+/*
+ * daemon.c - ldmsd's state, its life cycle, and the daemon-wide commands.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/proto.h"
+#include "daemon/conffile.h"
+#include "daemon/daemon.h"
+#include "daemon/handlers.h"
+#include "daemon/server.h"
+#include "xprt/xprt.h"
+
+int ldmsd_init(struct ldmsd *d, struct vg_err *err)
+{
+	memset(d, 0, sizeof(*d));
+	d->start_us = vg_now_us();
+	vg_xprt_init();
+	d->loop = vg_loop_new(err);
+	return d->loop ? 0 : -err->code;
+}
+
+static int server_cmd(void *arg, const char *line, const char *where, struct vg_strbuf *reply,
+		      struct vg_err *err)
+{
+	return ldmsd_run_line(arg, line, where, reply, err);
+}
+
+int ldmsd_start_core(struct ldmsd *d, struct vg_err *err)
+{
+	int swept = vg_pool_sweep_stale("vigil.");
+	if (swept > 0)
+		vg_log(VG_LOG_INFO, "ldmsd", "removed %d set memory file(s) of dead daemons", swept);
+	char pool_name[64];
+	snprintf(pool_name, sizeof(pool_name), "vigil.%ld.sets", (long)getpid());
+	uint64_t size = d->set_memory ? d->set_memory : VG_POOL_DEFAULT_SIZE;
+	d->pool = vg_pool_create(pool_name, (size_t)size, err);
+	if (!d->pool)
+		return -err->code;
+	d->dir = vg_setdir_new();
+	if (!d->dir)
+		return vg_errf(err, ENOMEM, "out of memory");
+	d->host.pool = d->pool;
+	d->host.dir = d->dir;
+	d->server = vg_server_new(d->loop, d->dir, server_cmd, d, err);
+	return d->server ? 0 : -err->code;
+}
+
+void ldmsd_shutdown(struct ldmsd *d)
+{
+	ldmsd_plugins_unload_all(d);
+	vg_server_free(d->server);
+	d->server = NULL;
+	if (d->dir)
+		vg_setdir_free(d->dir);
+	d->dir = NULL;
+	if (d->pool)
+		vg_pool_destroy(d->pool);
+	d->pool = NULL;
+	if (d->loop)
+		vg_loop_free(d->loop);
+	d->loop = NULL;
+	free(d->name);
+	free(d->pidfile);
+	free(d->control_path);
+	d->name = d->pidfile = d->control_path = NULL;
+}
+
+int ldmsd_run_line(struct ldmsd *d, const char *line, const char *where, struct vg_strbuf *reply,
+		   struct vg_err *err)
+{
+	struct vg_strbuf expanded;
+	vg_strbuf_init(&expanded);
+	int rc = vg_config_expand(line, where, &expanded);
+	if (rc) {
+		vg_strbuf_free(&expanded);
+		return vg_errf(err, ENOMEM, "out of memory");
+	}
+	struct vg_cmd_args args;
+	rc = vg_cmd_parse(vg_strbuf_str(&expanded), &args, err);
+	vg_strbuf_free(&expanded);
+	if (rc <= 0)
+		return rc;
+	struct vg_cmd_ctx ctx = {d, reply, err, false, where};
+	rc = vg_cmd_exec(&ctx, &args);
+	if (rc == 0 && !(args.cmd->flags & VG_CMD_STATUS))
+		vg_log(VG_LOG_INFO, "ldmsd", "%s: %s", where, line);
+	vg_cmd_args_free(&args);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ handlers */
+
+int h_listen(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	struct ldmsd *d = ctx->d;
+	unsigned flags = d->remote_control ? VG_LISTEN_CONTROL : 0;
+	return vg_server_listen(d->server, vg_arg_str(args, "xprt"), vg_arg_str(args, "host"),
+				(uint16_t)vg_arg_u64(args, "port"), flags, ctx->err);
+}
+
+int h_set_memory(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	struct ldmsd *d = ctx->d;
+	if (d->pool)
+		return vg_errf(ctx->err, EBUSY, "set memory already exists; set_memory must come "
+						"before the daemon starts");
+	if (d->set_memory_cli) {
+		vg_log(VG_LOG_WARNING, "ldmsd", "%s: set_memory ignored: -m was given on the command "
+		       "line", ctx->where);
+		return 0;
+	}
+	d->set_memory = vg_arg_u64(args, "size");
+	return 0;
+}
+
+int h_loglevel(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	vg_log_set_level((enum vg_log_level)vg_arg_u64(args, "level"));
+	return 0;
+}
+
+int h_logrotate(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	int rc = vg_log_reopen();
+	if (rc)
+		return vg_errf(ctx->err, -rc, "cannot reopen the log file: %s", strerror(-rc));
+	return 0;
+}
+
+int h_daemon_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	struct ldmsd *d = ctx->d;
+	struct vg_strbuf *out = ctx->reply;
+	char used[32], total[32];
+	size_t running = 0;
+	for (size_t i = 0; i < d->nplugins; i++)
+		running += d->plugins[i]->state == VG_PLUGIN_RUNNING;
+	/* the first line is LDMS's, which scripts look for */
+	vg_strbuf_printf(out, "Daemon State: ready\n");
+	vg_strbuf_printf(out, "Name: %s\n", d->name ? d->name : "");
+	vg_strbuf_printf(out, "Version: vigil %s\n", VIGIL_VERSION);
+	vg_strbuf_printf(out, "PID: %ld\n", (long)getpid());
+	vg_strbuf_printf(out, "Uptime: %" PRIu64 " s\n", (vg_now_us() - d->start_us) / 1000000u);
+	if (d->pool)
+		vg_strbuf_printf(out, "Set memory: %s used of %s (%s)\n",
+				 vg_format_size(vg_pool_used(d->pool), used, sizeof(used)),
+				 vg_format_size(vg_pool_size(d->pool), total, sizeof(total)),
+				 vg_pool_path(d->pool));
+	vg_strbuf_printf(out, "Sets: %zu\n", d->dir ? vg_setdir_count(d->dir) : (size_t)0);
+	vg_strbuf_printf(out, "Plugins: %zu loaded, %zu running\n", d->nplugins, running);
+	if (d->server)
+		vg_server_status(d->server, out);
+	return 0;
+}
+
+int h_daemon_exit(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	vg_log(VG_LOG_INFO, "ldmsd", "%s: daemon_exit: shutting down", ctx->where);
+	vg_loop_stop(ctx->d->loop);
+	return 0;
+}
+
+int h_env(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	for (size_t i = 0; i < args->extra.count; i++)
+		if (setenv(args->extra.items[i].key, args->extra.items[i].value, 1))
+			return vg_errf(ctx->err, errno, "env %s: %s", args->extra.items[i].key,
+				       strerror(errno));
+	return 0;
+}
+
+int h_include(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	/* at startup the config reader expands includes in place; this is the runtime path */
+	struct vg_config cfg;
+	vg_config_init(&cfg);
+	int rc = vg_config_read(&cfg, vg_arg_str(args, "path"), ctx->err);
+	for (size_t i = 0; rc == 0 && i < cfg.n; i++) {
+		struct vg_cmd_ctx sub = *ctx;
+		sub.where = cfg.lines[i].where;
+		rc = vg_cmd_exec(&sub, &cfg.lines[i].args);
+		if (rc && ctx->err)
+			vg_err_prefix(ctx->err, "%s", cfg.lines[i].where);
+	}
+	vg_config_free(&cfg);
+	return rc;
+}
+
+int h_version(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	vg_strbuf_printf(ctx->reply, "vigil %s (protocol %d, plugin API %d)\n", VIGIL_VERSION,
+			 VG_PROTO_VERSION, VG_PLUGIN_API_VERSION);
+	return 0;
+}
+
+int h_help(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	const char *name = vg_arg_str(args, "command");
+	if (name && !vg_cmd_find(name))
+		return vg_errf(ctx->err, ENOENT, "no command '%s'", name);
+	vg_cmd_help(ctx->reply, name);
+	return 0;
+}

@@ -1,1 +1,73 @@
-/* placeholder */
+/*
+ * daemon.h - ldmsd's state and the life cycle around it.
+ *
+ * Start-up order (ldmsd.c): options -> every -c file read and validated
+ * whole (a bad line stops the daemon before anything starts) -> EARLY
+ * commands (loglevel, set_memory) -> set memory, directory, server ->
+ * -x listeners and the -S control socket -> the remaining commands in file
+ * order -> the event loop.  Runtime commands arrive through the server's
+ * control endpoints and run the same handlers.
+ *
+ * Threads: everything here runs on the daemon's one loop thread.  Sampling
+ * is cheap and short (tens of microseconds), so samplers, the transport and
+ * control share that thread; a worker pool can take the samplers later
+ * without changing the plugin API.
+ */
+#ifndef VIGIL_DAEMON_H
+#define VIGIL_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/pool.h"
+#include "core/setdir.h"
+#include "core/util.h"
+#include "plugins/host.h"
+
+struct vg_server;
+
+#define LDMSD_DEFAULT_PORT 411
+
+struct ldmsd {
+	struct vg_loop *loop;
+	struct vg_pool *pool;
+	struct vg_setdir *dir;
+	struct vg_plugin_host host;
+	struct vg_server *server;
+
+	/* options */
+	uint64_t set_memory;     /* bytes; -m, LDMSD_MEM_SZ or set_memory */
+	bool set_memory_cli;     /* given on the command line: wins over set_memory */
+	char *name;              /* -n; default: the host name */
+	bool foreground;
+	char *pidfile;
+	char *control_path;      /* -S */
+	bool remote_control;     /* --remote-control: allow commands on -x endpoints */
+
+	/* loaded plugin instances, in load order */
+	struct vg_plugin **plugins;
+	size_t nplugins;
+	size_t plugins_cap;
+
+	uint64_t start_us;       /* wall clock at start */
+	int exit_status;
+};
+
+/* Create the loop (first step; options may then be filled in). */
+int ldmsd_init(struct ldmsd *d, struct vg_err *err);
+/* Create set memory, directory and server (after the EARLY commands). */
+int ldmsd_start_core(struct ldmsd *d, struct vg_err *err);
+/* Stop samplers, unload plugins, close the server, unlink the set memory. */
+void ldmsd_shutdown(struct ldmsd *d);
+
+/* Sampler plugin instances (daemon/samplers.c). */
+struct vg_plugin *ldmsd_plugin_find(const struct ldmsd *d, const char *name);
+void ldmsd_plugins_unload_all(struct ldmsd *d);
+
+/* Run one command line at runtime (ldmsctl); the reply text goes to reply. */
+int ldmsd_run_line(struct ldmsd *d, const char *line, const char *where, struct vg_strbuf *reply,
+		   struct vg_err *err);
+
+#endif /* VIGIL_DAEMON_H */

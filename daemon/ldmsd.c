@@ -1,4 +1,452 @@
-/* placeholder */
+/*
+ * ldmsd.c - the daemon's entry point: options, config files, daemonizing,
+ * signals, the event loop, and a clean exit.
+ *
+ * Daemonizing forks first and lets the child do all the work while the
+ * parent waits on a pipe: every start-up error (a bad config line, a port in
+ * use, a plugin that will not load) is printed on the terminal that started
+ * ldmsd and becomes the parent's exit status, and the set memory is created
+ * by the process that will own it (its name carries that pid).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-int main(int argc, char **argv) { if (argc > 1 && strncmp(argv[1], "--dump-commands", 15) == 0) puts(".SH COMMANDS"); return 0; }
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/proto.h"
+#include "daemon/cmd.h"
+#include "daemon/conffile.h"
+#include "daemon/daemon.h"
+#include "daemon/server.h"
+#include "xprt/xprt.h"
+
+#define EXIT_NOTHING_TO_DO 101 /* LDMS's status when there is no config and no listener */
+#define MAX_ENDPOINTS 16
+#define MAX_CONFIGS 16
+
+struct options {
+	const char *listen[MAX_ENDPOINTS];
+	int nlisten;
+	const char *configs[MAX_CONFIGS];
+	int nconfigs;
+	const char *log_path;
+	const char *usage_of;
+	bool verbose_given;
+};
+
+static const char *progname = "ldmsd";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [OPTION]...\n"
+		"Sample metrics into shared-memory metric sets and serve them to ldms_ls and\n"
+		"aggregators (vigil's ldmsd; options and config language follow LDMS v4).\n"
+		"\n"
+		"  -x XPRT:PORT[:HOST]  listen on PORT (XPRT: sock); repeatable. HOST binds one\n"
+		"                       address (IPv4, IPv6 such as ::1, or a name); default all\n"
+		"  -c FILE              read config commands from FILE; repeatable, in order\n"
+		"  -S PATH              control socket for ldmsctl (mode 0600)\n"
+		"  -l FILE              log to FILE (\"syslog\" for syslog; default stderr)\n"
+		"  -v LEVEL             log level: DEBUG, INFO, WARNING, ERROR (default),\n"
+		"                       CRITICAL, QUIET\n"
+		"  -m SIZE              set memory, e.g. 512K, 2M (default 4M; env LDMSD_MEM_SZ)\n"
+		"  -n NAME              daemon name (default: the host name)\n"
+		"  -r FILE              write the pid to FILE (default when daemonized:\n"
+		"                       /var/run/ldmsd.pid, or $LDMSD_PIDFILE)\n"
+		"  -F                   stay in the foreground\n"
+		"  -u PLUGIN            print a plugin's configuration attributes and exit\n"
+		"  -a none              authentication (only 'none' in this version)\n"
+		"      --remote-control accept config commands on -x endpoints too (unsafe\n"
+		"                       until authentication exists)\n"
+		"      --dump-commands=man|text  print the config command reference and exit\n"
+		"  -V                   print the version and exit\n"
+		"  -h, --help           print this help and exit\n"
+		"\n"
+		"Config commands (one per line; see ldmsd.conf(5)):\n",
+		progname);
+	struct vg_strbuf sb;
+	vg_strbuf_init(&sb);
+	vg_cmd_help(&sb, NULL);
+	fputs(vg_strbuf_str(&sb), f);
+	vg_strbuf_free(&sb);
+	fprintf(f, "\nExample:\n"
+		   "  %s -x sock:10001 -c sampler.conf -l /var/log/ldmsd.log\n"
+		   "with sampler.conf:\n"
+		   "  load name=meminfo\n"
+		   "  config name=meminfo producer=node1 instance=node1/meminfo component_id=1\n"
+		   "  start name=meminfo interval=1s offset=0\n",
+		progname);
+}
+
+static int exit_code(int negerr)
+{
+	int e = negerr < 0 ? -negerr : negerr;
+	return (e > 0 && e < 126) ? e : 1;
+}
+
+/* ------------------------------------------------------------------ daemonizing */
+
+static int ready_fd = -1;
+
+/* Fork; the parent waits for the child's verdict and exits with it. */
+static void daemonize_begin(void)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC)) {
+		fprintf(stderr, "%s: pipe: %s\n", progname, strerror(errno));
+		exit(1);
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "%s: fork: %s\n", progname, strerror(errno));
+		exit(1);
+	}
+	if (pid > 0) {
+		close(fds[1]);
+		unsigned char status = 1;
+		ssize_t n;
+		do {
+			n = read(fds[0], &status, 1);
+		} while (n < 0 && errno == EINTR);
+		if (n != 1) {
+			/* the child died before reporting: take its exit status */
+			int ws;
+			if (waitpid(pid, &ws, 0) == pid && WIFEXITED(ws))
+				status = (unsigned char)WEXITSTATUS(ws);
+			else
+				status = 1;
+		}
+		_exit(status);
+	}
+	close(fds[0]);
+	ready_fd = fds[1];
+	setsid();
+}
+
+static void daemonize_done(int status)
+{
+	if (ready_fd < 0)
+		return;
+	unsigned char s = (unsigned char)status;
+	ssize_t w = write(ready_fd, &s, 1);
+	(void)w;
+	close(ready_fd);
+	ready_fd = -1;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		close(null);
+	}
+}
+
+/* ------------------------------------------------------------------ pid file */
+
+static int write_pidfile(const char *path, bool explicit_path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		vg_log(explicit_path ? VG_LOG_ERROR : VG_LOG_WARNING, "ldmsd",
+		       "cannot write pid file %s: %s", path, strerror(errno));
+		return explicit_path ? -errno : 0;
+	}
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	ssize_t w = write(fd, buf, (size_t)n);
+	close(fd);
+	return w == n ? 0 : -EIO;
+}
+
+/* ------------------------------------------------------------------ signals */
+
+static void on_stop_signal(int signo, void *arg)
+{
+	struct ldmsd *d = arg;
+	vg_log(VG_LOG_INFO, "ldmsd", "received %s: shutting down", strsignal(signo));
+	vg_loop_stop(d->loop);
+}
+
+static void on_hup(int signo, void *arg)
+{
+	int rc = vg_log_reopen();
+	if (rc)
+		vg_log(VG_LOG_ERROR, "ldmsd", "SIGHUP: cannot reopen the log: %s", strerror(-rc));
+}
+
+/* ------------------------------------------------------------------ start-up */
+
+static int run_config(struct ldmsd *d, struct vg_config *cfg, bool early, struct vg_err *err)
+{
+	struct vg_strbuf reply;
+	vg_strbuf_init(&reply);
+	int rc = 0;
+	for (size_t i = 0; i < cfg->n && rc == 0; i++) {
+		struct vg_config_line *l = &cfg->lines[i];
+		if (!!(l->args.cmd->flags & VG_CMD_EARLY) != early)
+			continue;
+		struct vg_cmd_ctx ctx = {d, &reply, err, true, l->where};
+		vg_strbuf_reset(&reply);
+		rc = vg_cmd_exec(&ctx, &l->args);
+		if (rc)
+			vg_err_prefix(err, "%s", l->where);
+		else if (reply.len)
+			/* status commands in a config file report to the log */
+			vg_log(VG_LOG_QUIET, "ldmsd", "%s:\n%s", l->where, vg_strbuf_str(&reply));
+	}
+	vg_strbuf_free(&reply);
+	return rc;
+}
+
+static int listen_endpoints(struct ldmsd *d, const struct options *o, struct vg_err *err)
+{
+	for (int i = 0; i < o->nlisten; i++) {
+		char xprt[32], host[256];
+		uint16_t port;
+		int rc = vg_xprt_parse_endpoint(o->listen[i], xprt, sizeof(xprt), &port, host,
+						sizeof(host), err);
+		if (rc)
+			return rc;
+		unsigned flags = d->remote_control ? VG_LISTEN_CONTROL : 0;
+		rc = vg_server_listen(d->server, xprt, host[0] ? host : NULL, port, flags, err);
+		if (rc) {
+			vg_err_prefix(err, "-x %s", o->listen[i]);
+			return rc;
+		}
+	}
+	if (d->control_path) {
+		int rc = vg_server_listen(d->server, "sock", d->control_path, 0, VG_LISTEN_CONTROL,
+					  err);
+		if (rc) {
+			vg_err_prefix(err, "-S %s", d->control_path);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int print_plugin_usage(const char *name)
+{
+	struct vg_plugin_host host = {NULL, NULL};
+	struct vg_plugin *p;
+	struct vg_err err;
+	if (vg_plugin_load(&host, name, NULL, &p, &err)) {
+		fprintf(stderr, "%s: %s\n", progname, err.msg);
+		return 1;
+	}
+	const char *u = p->ops->usage ? p->ops->usage() : "(no attributes documented)\n";
+	printf("%s: %s\n%s", p->name, p->ops->summary ? p->ops->summary : "", u);
+	vg_plugin_unload(p);
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct ldmsd *d, struct options *o)
+{
+	enum { OPT_DUMP = 1000, OPT_REMOTE };
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"log_file", required_argument, NULL, 'l'},
+		{"log_level", required_argument, NULL, 'v'},
+		{"set_memory", required_argument, NULL, 'm'},
+		{"daemon_name", required_argument, NULL, 'n'},
+		{"pid_file", required_argument, NULL, 'r'},
+		{"default_auth", required_argument, NULL, 'a'},
+		{"remote-control", no_argument, NULL, OPT_REMOTE},
+		{"dump-commands", required_argument, NULL, OPT_DUMP},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "x:c:S:l:v:m:n:r:Fu:a:A:P:B:Vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'x':
+			if (o->nlisten == MAX_ENDPOINTS) {
+				fprintf(stderr, "%s: at most %d -x options\n", progname, MAX_ENDPOINTS);
+				return 2;
+			}
+			o->listen[o->nlisten++] = optarg;
+			break;
+		case 'c':
+			if (o->nconfigs == MAX_CONFIGS) {
+				fprintf(stderr, "%s: at most %d -c options\n", progname, MAX_CONFIGS);
+				return 2;
+			}
+			o->configs[o->nconfigs++] = optarg;
+			break;
+		case 'S': free(d->control_path); d->control_path = strdup(optarg); break;
+		case 'l': o->log_path = optarg; break;
+		case 'v': {
+			enum vg_log_level l;
+			if (vg_log_level_parse(optarg, &l)) {
+				fprintf(stderr, "%s: -v %s: unknown log level (DEBUG, INFO, WARNING, "
+						"ERROR, CRITICAL, QUIET)\n", progname, optarg);
+				return 2;
+			}
+			vg_log_set_level(l);
+			o->verbose_given = true;
+			break;
+		}
+		case 'm':
+			if (vg_parse_size(optarg, &d->set_memory)) {
+				fprintf(stderr, "%s: -m %s: expected a size such as 512K, 2M or 1G\n",
+					progname, optarg);
+				return 2;
+			}
+			d->set_memory_cli = true;
+			break;
+		case 'n': free(d->name); d->name = strdup(optarg); break;
+		case 'r': free(d->pidfile); d->pidfile = strdup(optarg); break;
+		case 'F': d->foreground = true; break;
+		case 'u': o->usage_of = optarg; break;
+		case 'a':
+			if (strcmp(optarg, "none") != 0) {
+				fprintf(stderr, "%s: -a %s: only the 'none' authentication exists in this "
+						"version\n", progname, optarg);
+				return 2;
+			}
+			break;
+		case 'A': break; /* options of the 'none' auth: there are none */
+		case 'P':
+		case 'B': break; /* LDMS worker threads and banner: accepted, not needed */
+		case OPT_REMOTE: d->remote_control = true; break;
+		case OPT_DUMP: {
+			struct vg_strbuf sb;
+			vg_strbuf_init(&sb);
+			if (strcmp(optarg, "man") == 0)
+				vg_cmd_dump_man(&sb);
+			else
+				vg_cmd_help(&sb, NULL);
+			fputs(vg_strbuf_str(&sb), stdout);
+			vg_strbuf_free(&sb);
+			return 0;
+		}
+		case 'V':
+			printf("ldmsd (vigil) %s\nprotocol %d, plugin API %d, transports: %s\n",
+			       VIGIL_VERSION, VG_PROTO_VERSION, VG_PLUGIN_API_VERSION,
+			       vg_xprt_names());
+			return 0;
+		case 'h': usage(stdout); return 0;
+		default:
+			fprintf(stderr, "Try '%s --help' for more information.\n", progname);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help'.\n", progname,
+			argv[optind], progname);
+		return 2;
+	}
+	return -1; /* go on */
+}
+
+/* Everything between the options and the loop; 0 or a negative errno with err set. */
+static int start_up(struct ldmsd *d, const struct options *o, bool default_pidfile,
+		    struct vg_err *err)
+{
+	struct vg_config cfg;
+	vg_config_init(&cfg);
+	int rc = 0;
+	for (int i = 0; i < o->nconfigs && rc == 0; i++)
+		rc = vg_config_read(&cfg, o->configs[i], err);
+	if (rc == 0)
+		rc = run_config(d, &cfg, true, err);
+	if (rc == 0)
+		rc = ldmsd_start_core(d, err);
+	if (rc == 0)
+		rc = listen_endpoints(d, o, err);
+	if (rc == 0)
+		rc = run_config(d, &cfg, false, err);
+	vg_config_free(&cfg);
+	if (rc == 0 && d->pidfile) {
+		rc = write_pidfile(d->pidfile, !default_pidfile);
+		if (rc)
+			vg_errf(err, -rc, "cannot write pid file %s: %s", d->pidfile, strerror(-rc));
+	}
+	if (rc == 0 && (vg_loop_signal(d->loop, SIGTERM, on_stop_signal, d) ||
+			vg_loop_signal(d->loop, SIGINT, on_stop_signal, d) ||
+			vg_loop_signal(d->loop, SIGHUP, on_hup, NULL)))
+		rc = vg_errf(err, EINVAL, "cannot set up signal handling");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct ldmsd d;
+	struct options o;
+	struct vg_err err;
+	memset(&o, 0, sizeof(o));
+	vg_err_clear(&err);
+	signal(SIGPIPE, SIG_IGN);
+	if (ldmsd_init(&d, &err)) {
+		fprintf(stderr, "%s: %s\n", progname, err.msg);
+		return 1;
+	}
+	const char *env_mem = getenv("LDMSD_MEM_SZ");
+	if (env_mem && vg_parse_size(env_mem, &d.set_memory)) {
+		fprintf(stderr, "%s: LDMSD_MEM_SZ=%s: expected a size such as 512K\n", progname,
+			env_mem);
+		ldmsd_shutdown(&d);
+		return 2;
+	}
+	int rc = parse_options(argc, argv, &d, &o);
+	if (rc >= 0 || o.usage_of) {
+		if (rc < 0)
+			rc = print_plugin_usage(o.usage_of);
+		ldmsd_shutdown(&d);
+		return rc;
+	}
+	if (o.nconfigs == 0 && o.nlisten == 0 && !d.control_path) {
+		fprintf(stderr, "%s: nothing to do: give a config file (-c FILE) or a listening "
+				"endpoint (-x sock:PORT)\nTry '%s --help'.\n", progname, progname);
+		ldmsd_shutdown(&d);
+		return EXIT_NOTHING_TO_DO;
+	}
+	if (!d.name) {
+		char host[256] = "";
+		gethostname(host, sizeof(host) - 1);
+		d.name = strdup(host);
+	}
+	bool default_pidfile = false;
+	if (!d.foreground) {
+		if (!d.pidfile) {
+			const char *env = getenv("LDMSD_PIDFILE");
+			d.pidfile = strdup(env ? env : "/var/run/ldmsd.pid");
+			default_pidfile = true;
+		}
+		daemonize_begin();
+	}
+	rc = vg_log_open(o.log_path, &err);
+	if (rc == 0)
+		rc = start_up(&d, &o, default_pidfile, &err);
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", progname, err.msg);
+		if (o.log_path)
+			vg_log(VG_LOG_CRITICAL, "ldmsd", "%s", err.msg);
+		daemonize_done(exit_code(rc));
+		ldmsd_shutdown(&d);
+		vg_log_close();
+		return exit_code(rc);
+	}
+	vg_log(VG_LOG_INFO, "ldmsd", "vigil %s ldmsd '%s' running, pid %ld", VIGIL_VERSION, d.name,
+	       (long)getpid());
+	daemonize_done(0);
+	rc = vg_loop_run(d.loop);
+	if (rc < 0)
+		vg_log(VG_LOG_CRITICAL, "ldmsd", "event loop failed: %s", strerror(-rc));
+	vg_log(VG_LOG_INFO, "ldmsd", "exiting");
+	if (d.pidfile)
+		unlink(d.pidfile);
+	if (d.control_path)
+		unlink(d.control_path);
+	ldmsd_shutdown(&d);
+	vg_log_close();
+	return rc < 0 ? 1 : 0;
+}

@@ -1,1 +1,620 @@
-/* placeholder: not written yet */
+/*
+ * server.c - directory, lookup and command requests; set memory exports.
+ *
+ * Exports: every set in the directory is registered with every open
+ * transport (one registration per set and transport, made when the set is
+ * published or the transport first opened) so that a lookup reply can carry
+ * the remote key the client needs for its one-sided reads.  Exports are
+ * kept sorted by set address for a binary search per lookup reply.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/proto.h"
+#include "core/wire.h"
+#include "daemon/server.h"
+#include "xprt/xprt.h"
+
+#define MAX_XPRTS 4
+
+struct export {
+	struct vg_set *set;
+	struct vg_mr *mr[MAX_XPRTS];
+};
+
+struct listener {
+	struct vg_ep *ep;
+	char xprt[16];
+	char host[256];
+	uint16_t port;
+	unsigned flags;
+	int xprt_idx;
+};
+
+struct conn {
+	struct conn *next;
+	struct vg_server *srv;
+	struct vg_ep *ep;
+	unsigned flags;
+	int xprt_idx;
+	bool dir_notify;
+	uint64_t dir_req_id;
+};
+
+struct vg_server {
+	struct vg_loop *loop;
+	struct vg_setdir *dir;
+	int dir_listener;
+	vg_server_cmd_fn cmd;
+	void *cmd_arg;
+
+	struct vg_xprt *xprts[MAX_XPRTS];
+	size_t nxprts;
+
+	struct listener **listeners; /* each allocated alone: endpoints point at them */
+	size_t nlisteners;
+
+	struct conn *conns;
+	size_t nconns;
+
+	struct export *exports;
+	size_t nexports, exports_cap;
+
+	struct vg_wbuf out;          /* scratch for building replies (one thread) */
+	struct vg_complaint bad_peer; /* rate-limits protocol error lines */
+	struct vg_complaint reg_fail;
+};
+
+static const char *COMPONENT = "server";
+
+/* ------------------------------------------------------------------ exports */
+
+static size_t export_pos(const struct vg_server *srv, const struct vg_set *set, bool *found)
+{
+	size_t lo = 0, hi = srv->nexports;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if ((uintptr_t)srv->exports[mid].set < (uintptr_t)set)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < srv->nexports && srv->exports[lo].set == set;
+	return lo;
+}
+
+static void export_register(struct vg_server *srv, struct export *e, size_t xi)
+{
+	size_t len;
+	void *mem = vg_set_mem(e->set, &len);
+	int rc = vg_xprt_mem_register(srv->xprts[xi], mem, len, &e->mr[xi]);
+	if (rc) {
+		e->mr[xi] = NULL;
+		vg_complain(&srv->reg_fail, VG_LOG_ERROR, COMPONENT,
+			    "cannot register set %s with transport %s: %s; peers cannot update it",
+			    vg_set_instance(e->set), vg_xprt_name(srv->xprts[xi]), strerror(-rc));
+	}
+}
+
+static int export_add(struct vg_server *srv, struct vg_set *set)
+{
+	bool found;
+	size_t pos = export_pos(srv, set, &found);
+	if (found)
+		return 0;
+	if (srv->nexports == srv->exports_cap) {
+		size_t cap = srv->exports_cap ? srv->exports_cap * 2 : 64;
+		struct export *ne = realloc(srv->exports, cap * sizeof(*ne));
+		if (!ne)
+			return -ENOMEM;
+		srv->exports = ne;
+		srv->exports_cap = cap;
+	}
+	memmove(&srv->exports[pos + 1], &srv->exports[pos],
+		(srv->nexports - pos) * sizeof(*srv->exports));
+	struct export *e = &srv->exports[pos];
+	memset(e, 0, sizeof(*e));
+	e->set = set;
+	srv->nexports++;
+	for (size_t xi = 0; xi < srv->nxprts; xi++)
+		export_register(srv, e, xi);
+	return 0;
+}
+
+static void export_del(struct vg_server *srv, struct vg_set *set)
+{
+	bool found;
+	size_t pos = export_pos(srv, set, &found);
+	if (!found)
+		return;
+	struct export *e = &srv->exports[pos];
+	for (size_t xi = 0; xi < srv->nxprts; xi++)
+		if (e->mr[xi])
+			vg_xprt_mem_deregister(srv->xprts[xi], e->mr[xi]);
+	memmove(&srv->exports[pos], &srv->exports[pos + 1],
+		(srv->nexports - pos - 1) * sizeof(*srv->exports));
+	srv->nexports--;
+}
+
+/* ------------------------------------------------------------------ sending */
+
+static void conn_send(struct conn *c)
+{
+	struct vg_server *srv = c->srv;
+	if (vg_msg_finish(&srv->out)) {
+		vg_log(VG_LOG_ERROR, COMPONENT, "reply to %s too large; dropped", vg_ep_peer(c->ep));
+		return;
+	}
+	int rc = vg_ep_send(c->ep, srv->out.buf, srv->out.len);
+	if (rc && rc != -ENOTCONN)
+		vg_log(VG_LOG_WARNING, COMPONENT, "sending to %s failed: %s", vg_ep_peer(c->ep),
+		       strerror(-rc));
+}
+
+static void send_error(struct conn *c, uint64_t req_id, int status, const char *msg)
+{
+	vg_proto_put_error(&c->srv->out, req_id, status, msg);
+	conn_send(c);
+}
+
+/* ------------------------------------------------------------------ directory */
+
+struct dir_walk {
+	struct conn *c;
+	uint64_t req_id;
+	size_t count_off;
+	uint32_t count;
+};
+
+static void dir_start_reply(struct dir_walk *w)
+{
+	vg_msg_begin(&w->c->srv->out, VG_MSG_DIR_REPLY, w->req_id);
+	vg_wbuf_u32(&w->c->srv->out, VG_MSG_F_MORE);
+	w->count_off = vg_wbuf_skip(&w->c->srv->out, 4);
+	w->count = 0;
+}
+
+static void dir_flush(struct dir_walk *w, bool last)
+{
+	struct vg_wbuf *out = &w->c->srv->out;
+	vg_wbuf_patch_u32(out, VG_MSG_HDR_SIZE, last ? 0 : VG_MSG_F_MORE);
+	vg_wbuf_patch_u32(out, w->count_off, w->count);
+	conn_send(w->c);
+}
+
+static int dir_add_entry(struct vg_set *set, void *arg)
+{
+	struct dir_walk *w = arg;
+	struct vg_wbuf *out = &w->c->srv->out;
+	if (out->len > VG_DIR_REPLY_TARGET) {
+		dir_flush(w, false);
+		dir_start_reply(w);
+	}
+	vg_proto_put_dir_entry(out, set, vg_proto_set_flags(set));
+	w->count++;
+	return 0;
+}
+
+static void handle_dir(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
+{
+	uint32_t flags = vg_rbuf_u32(body);
+	if (!vg_rbuf_ok(body)) {
+		send_error(c, req_id, -EPROTO, "malformed directory request");
+		return;
+	}
+	struct dir_walk w = {c, req_id, 0, 0};
+	dir_start_reply(&w);
+	vg_setdir_foreach(c->srv->dir, dir_add_entry, &w);
+	dir_flush(&w, true);
+	if (flags & VG_DIR_F_NOTIFY) {
+		c->dir_notify = true;
+		c->dir_req_id = req_id;
+	}
+}
+
+static void notify_dir(struct vg_server *srv, enum vg_dir_event ev, struct vg_set *set)
+{
+	for (struct conn *c = srv->conns; c; c = c->next) {
+		if (!c->dir_notify)
+			continue;
+		vg_msg_begin(&srv->out, VG_MSG_DIR_NOTIFY, c->dir_req_id);
+		vg_wbuf_u32(&srv->out, (uint32_t)ev);
+		vg_proto_put_dir_entry(&srv->out, set, vg_proto_set_flags(set));
+		conn_send(c);
+	}
+}
+
+static void on_setdir(enum vg_setdir_event ev, struct vg_set *set, void *arg)
+{
+	struct vg_server *srv = arg;
+	if (ev == VG_SETDIR_ADD) {
+		if (export_add(srv, set))
+			vg_log(VG_LOG_ERROR, COMPONENT, "out of memory exporting set %s",
+			       vg_set_instance(set));
+		notify_dir(srv, VG_DIR_ADD, set);
+	} else {
+		notify_dir(srv, VG_DIR_DEL, set);
+		export_del(srv, set);
+	}
+}
+
+/* ------------------------------------------------------------------ lookup */
+
+struct lookup_walk {
+	uint32_t match;
+	const char *pattern;
+	regex_t re;
+	struct vg_set **found;
+	size_t n, cap;
+	bool oom;
+};
+
+static int lookup_match(struct vg_set *set, void *arg)
+{
+	struct lookup_walk *w = arg;
+	const char *subject = (w->match & VG_LOOKUP_SCHEMA) ? vg_set_schema_name(set)
+							    : vg_set_instance(set);
+	bool hit = (w->match & VG_LOOKUP_REGEX) ? regexec(&w->re, subject, 0, NULL, 0) == 0
+						: strcmp(subject, w->pattern) == 0;
+	if (!hit)
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 16;
+		struct vg_set **nf = realloc(w->found, cap * sizeof(*nf));
+		if (!nf) {
+			w->oom = true;
+			return 1;
+		}
+		w->found = nf;
+		w->cap = cap;
+	}
+	w->found[w->n++] = set;
+	return 0;
+}
+
+static void send_lookup_reply(struct conn *c, uint64_t req_id, struct vg_set *set, bool more)
+{
+	struct vg_server *srv = c->srv;
+	bool found;
+	size_t pos = export_pos(srv, set, &found);
+	struct vg_rkey rkey;
+	memset(&rkey, 0, sizeof(rkey));
+	if (found && c->xprt_idx >= 0 && srv->exports[pos].mr[c->xprt_idx])
+		vg_mr_rkey(srv->exports[pos].mr[c->xprt_idx], &rkey);
+	vg_proto_put_lookup_reply(&srv->out, req_id, set, vg_proto_set_flags(set), rkey.bytes,
+				  vg_set_data_offset(set), more);
+	conn_send(c);
+}
+
+static void send_lookup_status(struct conn *c, uint64_t req_id, int status)
+{
+	vg_msg_begin(&c->srv->out, VG_MSG_LOOKUP_REPLY, req_id);
+	vg_wbuf_u32(&c->srv->out, (uint32_t)status);
+	vg_wbuf_u32(&c->srv->out, 0);
+	conn_send(c);
+}
+
+static void handle_lookup(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
+{
+	struct lookup_walk w;
+	memset(&w, 0, sizeof(w));
+	char pattern[VG_LOOKUP_PATTERN_MAX + 1];
+	w.match = vg_rbuf_u32(body);
+	vg_rbuf_str(body, pattern, sizeof(pattern));
+	if (!vg_rbuf_ok(body) || vg_rbuf_remaining(body) ||
+	    (w.match & ~(VG_LOOKUP_SCHEMA | VG_LOOKUP_REGEX))) {
+		send_error(c, req_id, -EPROTO, "malformed lookup request");
+		return;
+	}
+	w.pattern = pattern;
+	if (w.match & VG_LOOKUP_REGEX) {
+		int rc = regcomp(&w.re, pattern, REG_EXTENDED | REG_NOSUB);
+		if (rc) {
+			char msg[256], full[VG_LOOKUP_PATTERN_MAX + 320];
+			regerror(rc, &w.re, msg, sizeof(msg));
+			snprintf(full, sizeof(full), "bad regular expression '%s': %s", pattern, msg);
+			send_error(c, req_id, -EINVAL, full);
+			return;
+		}
+	}
+	if (!(w.match & (VG_LOOKUP_SCHEMA | VG_LOOKUP_REGEX))) {
+		struct vg_set *set = vg_setdir_find(c->srv->dir, pattern);
+		if (set)
+			lookup_match(set, &w);
+	} else {
+		vg_setdir_foreach(c->srv->dir, lookup_match, &w);
+	}
+	if (w.match & VG_LOOKUP_REGEX)
+		regfree(&w.re);
+	if (w.oom)
+		send_lookup_status(c, req_id, -ENOMEM);
+	else if (w.n == 0)
+		send_lookup_status(c, req_id, -ENOENT);
+	for (size_t i = 0; i < w.n && !w.oom; i++)
+		send_lookup_reply(c, req_id, w.found[i], i + 1 < w.n);
+	free(w.found);
+}
+
+/* ------------------------------------------------------------------ commands */
+
+static void handle_cmd(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
+{
+	size_t n;
+	const char *text = vg_rbuf_blob(body, &n);
+	if (!vg_rbuf_ok(body) || vg_rbuf_remaining(body) || memchr(text, '\0', n)) {
+		send_error(c, req_id, -EPROTO, "malformed command request");
+		return;
+	}
+	struct vg_strbuf reply;
+	vg_strbuf_init(&reply);
+	int status;
+	if (!(c->flags & VG_LISTEN_CONTROL) || !c->srv->cmd) {
+		status = -EPERM;
+		vg_strbuf_puts(&reply, "commands are not accepted on this endpoint: use ldmsd's "
+				       "control socket (ldmsd -S PATH, ldmsctl -S PATH)");
+	} else {
+		char *line = strndup(text, n);
+		struct vg_err err;
+		vg_err_clear(&err);
+		char where[96];
+		snprintf(where, sizeof(where), "ldmsctl@%s", vg_ep_peer(c->ep));
+		status = line ? c->srv->cmd(c->srv->cmd_arg, line, where, &reply, &err) : -ENOMEM;
+		if (status && err.msg[0]) {
+			if (reply.len)
+				vg_strbuf_puts(&reply, "\n");
+			vg_strbuf_puts(&reply, err.msg);
+		}
+		free(line);
+	}
+	struct vg_wbuf *out = &c->srv->out;
+	vg_msg_begin(out, VG_MSG_CMD_REPLY, req_id);
+	vg_wbuf_u32(out, (uint32_t)status);
+	vg_wbuf_blob(out, vg_strbuf_str(&reply), reply.len);
+	vg_strbuf_free(&reply);
+	conn_send(c);
+}
+
+/* ------------------------------------------------------------------ connections */
+
+static void protocol_error(struct conn *c, const char *why)
+{
+	vg_complain(&c->srv->bad_peer, VG_LOG_WARNING, COMPONENT,
+		    "closing connection from %s: %s", vg_ep_peer(c->ep), why);
+	vg_ep_close(c->ep);
+}
+
+static void conn_remove(struct conn *c)
+{
+	struct vg_server *srv = c->srv;
+	for (struct conn **pp = &srv->conns; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			srv->nconns--;
+			break;
+		}
+	}
+	vg_ep_put(c->ep);
+	free(c);
+}
+
+static void on_conn_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *arg)
+{
+	struct conn *c = arg;
+	if (ev->type == VG_EP_DISCONNECTED) {
+		conn_remove(c);
+		return;
+	}
+	if (ev->type != VG_EP_RECV)
+		return;
+	struct vg_msg_hdr h;
+	struct vg_rbuf body;
+	struct vg_err err;
+	if (vg_msg_parse(ev->data, ev->len, &h, &body, &err)) {
+		protocol_error(c, err.msg);
+		return;
+	}
+	switch (h.type) {
+	case VG_MSG_DIR_REQ:
+		handle_dir(c, h.req_id, &body);
+		break;
+	case VG_MSG_LOOKUP_REQ:
+		handle_lookup(c, h.req_id, &body);
+		break;
+	case VG_MSG_CMD_REQ:
+		handle_cmd(c, h.req_id, &body);
+		break;
+	default: {
+		char why[96];
+		snprintf(why, sizeof(why), "unexpected %s message", vg_msg_type_name(h.type));
+		protocol_error(c, why);
+	}
+	}
+}
+
+static void on_listener_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *arg)
+{
+	struct listener *l = arg;
+	if (ev->type != VG_EP_ACCEPTED)
+		return;
+	struct vg_server *srv = vg_ep_ctx(ep);
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		vg_log(VG_LOG_ERROR, COMPONENT, "out of memory accepting %s", vg_ep_peer(ev->new_ep));
+		vg_ep_close(ev->new_ep);
+		vg_ep_put(ev->new_ep);
+		return;
+	}
+	c->srv = srv;
+	c->ep = ev->new_ep;
+	c->flags = l->flags;
+	c->xprt_idx = l->xprt_idx;
+	c->next = srv->conns;
+	srv->conns = c;
+	srv->nconns++;
+	vg_ep_set_cb(c->ep, on_conn_event, c);
+	vg_log(VG_LOG_DEBUG, COMPONENT, "connection from %s on %s", vg_ep_peer(c->ep),
+	       vg_ep_local(ep));
+}
+
+/* ------------------------------------------------------------------ life cycle */
+
+static int register_all(struct vg_set *set, void *arg)
+{
+	struct vg_server *srv = arg;
+	if (export_add(srv, set))
+		return -ENOMEM;
+	return 0;
+}
+
+struct vg_server *vg_server_new(struct vg_loop *loop, struct vg_setdir *dir,
+				vg_server_cmd_fn cmd, void *cmd_arg, struct vg_err *err)
+{
+	struct vg_server *srv = calloc(1, sizeof(*srv));
+	if (!srv) {
+		vg_errf(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	srv->loop = loop;
+	srv->dir = dir;
+	srv->cmd = cmd;
+	srv->cmd_arg = cmd_arg;
+	vg_wbuf_init(&srv->out, VG_MSG_MAX);
+	srv->dir_listener = vg_setdir_listen(dir, on_setdir, srv);
+	if (srv->dir_listener < 0 || vg_setdir_foreach(dir, register_all, srv)) {
+		vg_errf(err, ENOMEM, "out of memory");
+		vg_server_free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+static int xprt_index(struct vg_server *srv, const char *name, struct vg_err *err)
+{
+	for (size_t i = 0; i < srv->nxprts; i++)
+		if (strcmp(vg_xprt_name(srv->xprts[i]), name) == 0)
+			return (int)i;
+	if (srv->nxprts == MAX_XPRTS)
+		return vg_errf(err, ENOSPC, "too many transports");
+	struct vg_xprt *x = vg_xprt_open(srv->loop, name, err);
+	if (!x)
+		return err ? -err->code : -EINVAL;
+	size_t xi = srv->nxprts++;
+	srv->xprts[xi] = x;
+	/* sets published before this transport existed need registering with it too */
+	for (size_t i = 0; i < srv->nexports; i++)
+		export_register(srv, &srv->exports[i], xi);
+	return (int)xi;
+}
+
+int vg_server_listen(struct vg_server *srv, const char *xprt, const char *host, uint16_t port,
+		     unsigned flags, struct vg_err *err)
+{
+	const char *h = host ? host : "";
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		struct listener *l = srv->listeners[i];
+		if (strcmp(l->xprt, xprt) == 0 && strcmp(l->host, h) == 0 &&
+		    (h[0] == '/' || (port && l->port == port)))
+			return vg_errf(err, EEXIST, "already listening on %s:%u%s%s", xprt, port,
+				       h[0] ? ":" : "", h);
+	}
+	int xi = xprt_index(srv, xprt, err);
+	if (xi < 0)
+		return xi;
+	struct listener **nl = realloc(srv->listeners, (srv->nlisteners + 1) * sizeof(*nl));
+	if (!nl)
+		return vg_errf(err, ENOMEM, "out of memory");
+	srv->listeners = nl;
+	struct listener *l = calloc(1, sizeof(*l));
+	if (!l)
+		return vg_errf(err, ENOMEM, "out of memory");
+	vg_strlcpy(l->xprt, xprt, sizeof(l->xprt));
+	vg_strlcpy(l->host, h, sizeof(l->host));
+	l->flags = flags;
+	l->xprt_idx = xi;
+	l->ep = vg_ep_new(srv->xprts[xi], on_listener_event, l);
+	if (!l->ep) {
+		free(l);
+		return vg_errf(err, ENOMEM, "out of memory");
+	}
+	vg_ep_set_ctx(l->ep, srv);
+	int rc = vg_ep_listen(l->ep, h[0] ? h : NULL, port, err);
+	if (rc) {
+		vg_ep_put(l->ep);
+		free(l);
+		return rc;
+	}
+	l->port = vg_ep_port(l->ep);
+	srv->listeners[srv->nlisteners++] = l;
+	vg_log(VG_LOG_INFO, COMPONENT, "listening on %s %s%s", xprt, vg_ep_local(l->ep),
+	       (flags & VG_LISTEN_CONTROL) ? " (control)" : "");
+	return 0;
+}
+
+void vg_server_free(struct vg_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->dir_listener > 0)
+		vg_setdir_unlisten(srv->dir, srv->dir_listener);
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		vg_ep_close(srv->listeners[i]->ep);
+		vg_ep_put(srv->listeners[i]->ep);
+	}
+	for (struct conn *c = srv->conns; c; c = c->next)
+		vg_ep_close(c->ep);
+	/* let the transports deliver the disconnects so connections free themselves */
+	for (int i = 0; i < 50 && srv->conns; i++)
+		vg_loop_run_once(srv->loop, 10);
+	while (srv->conns) {
+		struct conn *c = srv->conns;
+		srv->conns = c->next;
+		vg_ep_set_cb(c->ep, NULL, NULL);
+		vg_ep_put(c->ep);
+		free(c);
+	}
+	while (srv->nexports)
+		export_del(srv, srv->exports[srv->nexports - 1].set);
+	vg_loop_run_once(srv->loop, 0);
+	for (size_t i = 0; i < srv->nxprts; i++)
+		vg_xprt_close(srv->xprts[i]);
+	for (size_t i = 0; i < srv->nlisteners; i++)
+		free(srv->listeners[i]);
+	free(srv->exports);
+	free(srv->listeners);
+	vg_wbuf_free(&srv->out);
+	free(srv);
+}
+
+uint16_t vg_server_first_port(const struct vg_server *srv)
+{
+	for (size_t i = 0; i < srv->nlisteners; i++)
+		if (srv->listeners[i]->host[0] != '/')
+			return srv->listeners[i]->port;
+	return 0;
+}
+
+size_t vg_server_listener_count(const struct vg_server *srv)
+{
+	return srv->nlisteners;
+}
+
+size_t vg_server_connection_count(const struct vg_server *srv)
+{
+	return srv->nconns;
+}
+
+void vg_server_status(const struct vg_server *srv, struct vg_strbuf *out)
+{
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		const struct listener *l = srv->listeners[i];
+		vg_strbuf_printf(out, "Listening: %s %s%s\n", l->xprt, vg_ep_local(l->ep),
+				 (l->flags & VG_LISTEN_CONTROL) ? " (control)" : "");
+	}
+	vg_strbuf_printf(out, "Connections: %zu\n", srv->nconns);
+}

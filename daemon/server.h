@@ -1,1 +1,51 @@
-/* placeholder */
+/*
+ * server.h - ldmsd's protocol server: answers directory, lookup and command
+ * requests on every listening endpoint, registers each published set's
+ * memory with every open transport so that peers can read its data part,
+ * and pushes directory changes to clients that asked for them.
+ *
+ * A request that does not parse closes that one connection with one log
+ * line (rate-limited across connections); the daemon and its other clients
+ * carry on.
+ *
+ * Threads: the daemon's loop thread.
+ */
+#ifndef VIGIL_SERVER_H
+#define VIGIL_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/loop.h"
+#include "core/setdir.h"
+#include "core/util.h"
+
+struct vg_server;
+
+/* Listener flags. */
+#define VG_LISTEN_CONTROL 0x1u /* config commands are accepted on this endpoint */
+
+/* Runs a command line received from a control endpoint. */
+typedef int (*vg_server_cmd_fn)(void *arg, const char *line, const char *where,
+				struct vg_strbuf *reply, struct vg_err *err);
+
+struct vg_server *vg_server_new(struct vg_loop *loop, struct vg_setdir *dir,
+				vg_server_cmd_fn cmd, void *cmd_arg, struct vg_err *err);
+/* Closes every listener and connection, deregisters every set. */
+void vg_server_free(struct vg_server *srv);
+
+/*
+ * Listen on xprt at host:port (host NULL: every address; "/path": a UNIX
+ * socket).  -EEXIST if that endpoint is already listening.
+ */
+int vg_server_listen(struct vg_server *srv, const char *xprt, const char *host, uint16_t port,
+		     unsigned flags, struct vg_err *err);
+
+/* The first listener's port (tests start ldmsd on port 0). */
+uint16_t vg_server_first_port(const struct vg_server *srv);
+size_t vg_server_listener_count(const struct vg_server *srv);
+size_t vg_server_connection_count(const struct vg_server *srv);
+/* One line per listener and a connection count, for daemon_status. */
+void vg_server_status(const struct vg_server *srv, struct vg_strbuf *out);
+
+#endif /* VIGIL_SERVER_H */

@@ -70,7 +70,10 @@ int vg_plugin_load(struct vg_plugin_host *host, const char *name, const char *pl
 /* term() if configured, delete the instance's remaining sets, dlclose. */
 void vg_plugin_unload(struct vg_plugin *p);
 
-/* Call the plugin's config(); on success the state becomes CONFIGURED. */
+/*
+ * Call the plugin's config(); on success the state becomes CONFIGURED.  On
+ * failure err says why, without the instance name: the caller adds it.
+ */
 int vg_plugin_configure(struct vg_plugin *p, const struct vg_kvlist *kv, struct vg_err *err);
 /* One sample(), timed and counted; failures are logged rate-limited. */
 int vg_plugin_sample(struct vg_plugin *p);

@@ -94,6 +94,7 @@ struct vg_xprt_ops {
 	void (*shutdown)(struct vg_ep *ep);  /* start closing; DISCONNECTED follows */
 	void (*free_ep)(struct vg_ep *ep);   /* release driver resources of ep */
 
+	/* The struct vg_mr a driver returns starts with a pointer to its ops (vg_mr_rkey needs it). */
 	int (*mem_register)(struct vg_xprt *x, void *addr, size_t len, struct vg_mr **mr);
 	void (*mem_deregister)(struct vg_xprt *x, struct vg_mr *mr);
 	void (*mem_rkey)(const struct vg_mr *mr, struct vg_rkey *rkey);

@@ -1,0 +1,240 @@
+/*
+ * conffile.c - config files: logical lines, ${VAR} expansion, validation.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/log.h"
+#include "daemon/conffile.h"
+
+#define CONFIG_FILE_MAX (16u << 20)
+#define INCLUDE_DEPTH_MAX 16
+
+void vg_config_init(struct vg_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void vg_config_free(struct vg_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n; i++) {
+		free(cfg->lines[i].where);
+		vg_cmd_args_free(&cfg->lines[i].args);
+	}
+	free(cfg->lines);
+	vg_config_init(cfg);
+}
+
+int vg_config_expand(const char *line, const char *where, struct vg_strbuf *out)
+{
+	vg_strbuf_reset(out);
+	const char *p = line;
+	while (*p) {
+		const char *start = strstr(p, "${");
+		if (!start) {
+			vg_strbuf_puts(out, p);
+			break;
+		}
+		const char *q = start + 2;
+		while (isalnum((unsigned char)*q) || *q == '_')
+			q++;
+		if (*q != '}' || q == start + 2) {
+			/* not a reference: keep "${" literally and go on after it */
+			vg_strbuf_append(out, p, (size_t)(start + 2 - p));
+			p = start + 2;
+			continue;
+		}
+		vg_strbuf_append(out, p, (size_t)(start - p));
+		char name[256];
+		size_t n = (size_t)(q - start - 2);
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, start + 2, n);
+		name[n] = '\0';
+		const char *value = getenv(name);
+		if (value)
+			vg_strbuf_puts(out, value);
+		else if (where)
+			vg_log(VG_LOG_WARNING, "config",
+			       "%s: ${%s} is not set in the environment; using an empty value", where,
+			       name);
+		p = q + 1;
+	}
+	return out->oom ? -ENOMEM : 0;
+}
+
+/* Cut a comment: '#' at the start or after whitespace (LDMS's rule). */
+static void strip_comment(char *s)
+{
+	for (char *p = s; *p; p++) {
+		if (*p == '#' && (p == s || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+static bool blank(const char *s)
+{
+	for (; *s; s++)
+		if (!isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int vg_config_lines(const char *text, int (*fn)(const char *line, int lineno, void *arg),
+		    void *arg)
+{
+	struct vg_strbuf logical;
+	vg_strbuf_init(&logical);
+	int lineno = 0, first = 0, rc = 0;
+	const char *p = text;
+	while (*p && rc == 0) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		lineno++;
+		if (logical.len == 0)
+			first = lineno;
+		size_t l = len;
+		if (l && p[l - 1] == '\r')
+			l--;
+		bool cont = l && p[l - 1] == '\\';
+		if (vg_strbuf_append(&logical, p, cont ? l - 1 : l)) {
+			rc = -ENOMEM;
+			break;
+		}
+		p = nl ? nl + 1 : p + len;
+		if (cont && *p)
+			continue;
+		char *s = logical.buf ? logical.buf : (char *)"";
+		strip_comment(s);
+		if (!blank(s))
+			rc = fn(s, first, arg);
+		vg_strbuf_reset(&logical);
+	}
+	vg_strbuf_free(&logical);
+	return rc;
+}
+
+struct read_state {
+	struct vg_config *cfg;
+	const char *path;
+	int depth;
+	struct vg_err *err;
+	struct vg_strbuf expanded;
+};
+
+static int read_file(struct vg_config *cfg, const char *path, int depth, struct vg_err *err);
+
+static int append_line(struct vg_config *cfg, const char *where, struct vg_cmd_args *args)
+{
+	if (cfg->n == cfg->cap) {
+		size_t cap = cfg->cap ? cfg->cap * 2 : 32;
+		struct vg_config_line *nl = realloc(cfg->lines, cap * sizeof(*nl));
+		if (!nl)
+			return -ENOMEM;
+		cfg->lines = nl;
+		cfg->cap = cap;
+	}
+	char *w = strdup(where);
+	if (!w)
+		return -ENOMEM;
+	cfg->lines[cfg->n].where = w;
+	cfg->lines[cfg->n].args = *args;
+	cfg->n++;
+	return 0;
+}
+
+static int on_line(const char *line, int lineno, void *arg)
+{
+	struct read_state *st = arg;
+	char where[4096 + 16];
+	snprintf(where, sizeof(where), "%s:%d", st->path, lineno);
+	if (vg_config_expand(line, where, &st->expanded))
+		return vg_errf(st->err, ENOMEM, "%s: out of memory", where);
+	struct vg_cmd_args args;
+	struct vg_err perr;
+	int rc = vg_cmd_parse(vg_strbuf_str(&st->expanded), &args, &perr);
+	if (rc < 0)
+		return vg_errf(st->err, -rc, "%s: %s", where, perr.msg);
+	if (rc == 0)
+		return 0;
+	const char *verb = args.cmd->name;
+	if (strcmp(verb, "env") == 0) {
+		/* applied now so that the following lines can use the variables */
+		for (size_t i = 0; i < args.extra.count; i++)
+			setenv(args.extra.items[i].key, args.extra.items[i].value, 1);
+		vg_cmd_args_free(&args);
+		return 0;
+	}
+	if (strcmp(verb, "include") == 0) {
+		char *inc = strdup(vg_arg_str(&args, "path"));
+		vg_cmd_args_free(&args);
+		if (!inc)
+			return vg_errf(st->err, ENOMEM, "%s: out of memory", where);
+		if (st->depth >= INCLUDE_DEPTH_MAX) {
+			rc = vg_errf(st->err, ELOOP, "%s: include %s: more than %d nested includes",
+				     where, inc, INCLUDE_DEPTH_MAX);
+		} else {
+			rc = read_file(st->cfg, inc, st->depth + 1, st->err);
+			if (rc)
+				vg_err_prefix(st->err, "%s: in file included here", where);
+		}
+		free(inc);
+		return rc;
+	}
+	rc = append_line(st->cfg, where, &args);
+	if (rc) {
+		vg_cmd_args_free(&args);
+		return vg_errf(st->err, ENOMEM, "%s: out of memory", where);
+	}
+	return 0;
+}
+
+static int read_file(struct vg_config *cfg, const char *path, int depth, struct vg_err *err)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return vg_errf(err, errno, "cannot read config file %s: %s", path, strerror(errno));
+	struct vg_strbuf text;
+	vg_strbuf_init(&text);
+	char chunk[8192];
+	size_t n;
+	int rc = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (text.len + n > CONFIG_FILE_MAX) {
+			rc = vg_errf(err, EFBIG, "config file %s is larger than %u MiB", path,
+				     CONFIG_FILE_MAX >> 20);
+			break;
+		}
+		if (vg_strbuf_append(&text, chunk, n)) {
+			rc = vg_errf(err, ENOMEM, "out of memory reading %s", path);
+			break;
+		}
+	}
+	if (!rc && ferror(f))
+		rc = vg_errf(err, EIO, "error reading config file %s", path);
+	fclose(f);
+	if (!rc && memchr(vg_strbuf_str(&text), '\0', text.len))
+		rc = vg_errf(err, EINVAL, "config file %s contains a NUL byte: is it a text file?",
+			     path);
+	if (!rc) {
+		struct read_state st = {cfg, path, depth, err, {0}};
+		vg_strbuf_init(&st.expanded);
+		rc = vg_config_lines(vg_strbuf_str(&text), on_line, &st);
+		vg_strbuf_free(&st.expanded);
+	}
+	vg_strbuf_free(&text);
+	return rc;
+}
+
+int vg_config_read(struct vg_config *cfg, const char *path, struct vg_err *err)
+{
+	return read_file(cfg, path, 0, err);
+}

@@ -1,0 +1,32 @@
+/*
+ * handlers.h - the handlers behind the rows of daemon/cmd_table.c.
+ * Each receives validated, typed arguments (cmd.h) and is a few lines long.
+ */
+#ifndef VIGIL_HANDLERS_H
+#define VIGIL_HANDLERS_H
+
+#include "cmd.h"
+
+/* daemon/samplers.c: plugin instances */
+int h_load(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_config(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_stop(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_term(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_usage(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_plugn_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_plugn_sets(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+
+/* daemon/daemon.c: the daemon itself */
+int h_listen(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_set_memory(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_loglevel(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_logrotate(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_daemon_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_daemon_exit(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_env(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_include(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_version(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_help(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+
+#endif /* VIGIL_HANDLERS_H */

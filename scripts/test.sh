@@ -1,0 +1,36 @@
+#!/bin/sh
+# test.sh - build vigil twice (plain, and with AddressSanitizer + UBSan) and run
+# `make check` in each: the unit tests (CUnit) and the multi-daemon tests.
+# Installs the packages it needs on a fresh Debian 12 machine first.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+status=0
+for variant in normal sanitize; do
+	dir="build/$variant"
+	args=""
+	[ "$variant" = sanitize ] && args="--enable-sanitizers"
+	echo "== $variant build ($dir)"
+	# shellcheck disable=SC2086
+	if ! "$top/scripts/build.sh" "$dir" $args; then
+		echo "== $variant build FAILED"
+		status=1
+		continue
+	fi
+	echo "== $variant: make check"
+	if make -C "$dir" -j"$(nproc)" check >"$dir/check.out" 2>&1; then
+		grep -E '^(# |PASS|SKIP)' "$dir/check.out" | grep -v '^# XFAIL\|^# XPASS\|^# ERROR: *0' || true
+	else
+		status=1
+		grep -E '^(# |PASS|FAIL|SKIP|ERROR)' "$dir/check.out" || true
+		for log in $(find "$dir/tests" -name '*.log' 2>/dev/null); do
+			if grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
+				echo "---- $log"
+				tail -60 "$log"
+			fi
+		done
+	fi
+done
+[ "$status" -eq 0 ] && echo "== all tests passed (normal and sanitizer builds)" ||
+	echo "== TESTS FAILED"
+exit "$status"
