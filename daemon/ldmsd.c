@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/opts.h"
 #include "core/proto.h"
 #include "daemon/cmd.h"
 #include "daemon/conffile.h"
@@ -40,7 +40,6 @@ struct options {
 	int nconfigs;
 	const char *log_path;
 	const char *usage_of;
-	bool verbose_given;
 };
 
 static const char *progname = "ldmsd";
@@ -248,79 +247,95 @@ static int print_plugin_usage(const char *name)
 	return 0;
 }
 
+enum {
+	OPT_LISTEN = 1, OPT_CONFIG, OPT_CTL, OPT_LOG, OPT_LEVEL, OPT_MEM, OPT_NAME, OPT_PIDFILE,
+	OPT_FG, OPT_USAGE, OPT_AUTH, OPT_AUTH_ARG, OPT_IGNORED, OPT_REMOTE, OPT_DUMP, OPT_VERSION,
+	OPT_HELP,
+};
+
+/* LDMS v4's options (short and long names), and ours. */
+static const struct vg_option options[] = {
+	{OPT_LISTEN, 'x', NULL, true},
+	{OPT_CONFIG, 'c', NULL, true},
+	{OPT_CTL, 'S', NULL, true},
+	{OPT_LOG, 'l', "log_file", true},
+	{OPT_LEVEL, 'v', "log_level", true},
+	{OPT_MEM, 'm', "set_memory", true},
+	{OPT_NAME, 'n', "daemon_name", true},
+	{OPT_PIDFILE, 'r', "pid_file", true},
+	{OPT_FG, 'F', NULL, false},
+	{OPT_USAGE, 'u', NULL, true},
+	{OPT_AUTH, 'a', "default_auth", true},
+	{OPT_AUTH_ARG, 'A', "default_auth_args", true},
+	{OPT_IGNORED, 'P', "worker_threads", true}, /* one thread does it all */
+	{OPT_IGNORED, 'B', "banner", true},
+	{OPT_REMOTE, 0, "remote-control", false},
+	{OPT_DUMP, 0, "dump-commands", true},
+	{OPT_VERSION, 'V', "version", false},
+	{OPT_HELP, 'h', "help", false},
+	{0, 0, NULL, false},
+};
+
 static int parse_options(int argc, char **argv, struct ldmsd *d, struct options *o)
 {
-	enum { OPT_DUMP = 1000, OPT_REMOTE };
-	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{"log_file", required_argument, NULL, 'l'},
-		{"log_level", required_argument, NULL, 'v'},
-		{"set_memory", required_argument, NULL, 'm'},
-		{"daemon_name", required_argument, NULL, 'n'},
-		{"pid_file", required_argument, NULL, 'r'},
-		{"default_auth", required_argument, NULL, 'a'},
-		{"remote-control", no_argument, NULL, OPT_REMOTE},
-		{"dump-commands", required_argument, NULL, OPT_DUMP},
-		{NULL, 0, NULL, 0},
-	};
+	struct vg_opt_state st;
+	vg_opt_init(&st, argc, argv);
 	int c;
-	while ((c = getopt_long(argc, argv, "x:c:S:l:v:m:n:r:Fu:a:A:P:B:Vh", longopts, NULL)) != -1) {
+	while ((c = vg_opt_next(&st, options)) > 0) {
+		const char *arg = st.arg;
 		switch (c) {
-		case 'x':
+		case OPT_LISTEN:
 			if (o->nlisten == MAX_ENDPOINTS) {
 				fprintf(stderr, "%s: at most %d -x options\n", progname, MAX_ENDPOINTS);
 				return 2;
 			}
-			o->listen[o->nlisten++] = optarg;
+			o->listen[o->nlisten++] = arg;
 			break;
-		case 'c':
+		case OPT_CONFIG:
 			if (o->nconfigs == MAX_CONFIGS) {
 				fprintf(stderr, "%s: at most %d -c options\n", progname, MAX_CONFIGS);
 				return 2;
 			}
-			o->configs[o->nconfigs++] = optarg;
+			o->configs[o->nconfigs++] = arg;
 			break;
-		case 'S': free(d->control_path); d->control_path = strdup(optarg); break;
-		case 'l': o->log_path = optarg; break;
-		case 'v': {
+		case OPT_CTL: free(d->control_path); d->control_path = strdup(arg); break;
+		case OPT_LOG: o->log_path = arg; break;
+		case OPT_LEVEL: {
 			enum vg_log_level l;
-			if (vg_log_level_parse(optarg, &l)) {
+			if (vg_log_level_parse(arg, &l)) {
 				fprintf(stderr, "%s: -v %s: unknown log level (DEBUG, INFO, WARNING, "
-						"ERROR, CRITICAL, QUIET)\n", progname, optarg);
+						"ERROR, CRITICAL, QUIET)\n", progname, arg);
 				return 2;
 			}
 			vg_log_set_level(l);
-			o->verbose_given = true;
 			break;
 		}
-		case 'm':
-			if (vg_parse_size(optarg, &d->set_memory)) {
+		case OPT_MEM:
+			if (vg_parse_size(arg, &d->set_memory)) {
 				fprintf(stderr, "%s: -m %s: expected a size such as 512K, 2M or 1G\n",
-					progname, optarg);
+					progname, arg);
 				return 2;
 			}
 			d->set_memory_cli = true;
 			break;
-		case 'n': free(d->name); d->name = strdup(optarg); break;
-		case 'r': free(d->pidfile); d->pidfile = strdup(optarg); break;
-		case 'F': d->foreground = true; break;
-		case 'u': o->usage_of = optarg; break;
-		case 'a':
-			if (strcmp(optarg, "none") != 0) {
+		case OPT_NAME: free(d->name); d->name = strdup(arg); break;
+		case OPT_PIDFILE: free(d->pidfile); d->pidfile = strdup(arg); break;
+		case OPT_FG: d->foreground = true; break;
+		case OPT_USAGE: o->usage_of = arg; break;
+		case OPT_AUTH:
+			if (strcmp(arg, "none") != 0) {
 				fprintf(stderr, "%s: -a %s: only the 'none' authentication exists in this "
-						"version\n", progname, optarg);
+						"version\n", progname, arg);
 				return 2;
 			}
 			break;
-		case 'A': break; /* options of the 'none' auth: there are none */
-		case 'P':
-		case 'B': break; /* LDMS worker threads and banner: accepted, not needed */
+		case OPT_AUTH_ARG: break; /* options of the 'none' auth: there are none */
+		case OPT_IGNORED: break;
 		case OPT_REMOTE: d->remote_control = true; break;
 		case OPT_DUMP: {
 			struct vg_strbuf sb;
 			vg_strbuf_init(&sb);
-			if (strcmp(optarg, "man") == 0)
+			if (strcmp(arg, "man") == 0)
 				vg_cmd_dump_man(&sb);
 			else
 				vg_cmd_help(&sb, NULL);
@@ -328,20 +343,22 @@ static int parse_options(int argc, char **argv, struct ldmsd *d, struct options 
 			vg_strbuf_free(&sb);
 			return 0;
 		}
-		case 'V':
+		case OPT_VERSION:
 			printf("ldmsd (vigil) %s\nprotocol %d, plugin API %d, transports: %s\n",
 			       VIGIL_VERSION, VG_PROTO_VERSION, VG_PLUGIN_API_VERSION,
 			       vg_xprt_names());
 			return 0;
-		case 'h': usage(stdout); return 0;
-		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", progname);
-			return 2;
+		case OPT_HELP: usage(stdout); return 0;
 		}
 	}
-	if (optind < argc) {
+	if (c < 0) {
+		fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", progname, st.error,
+			progname);
+		return 2;
+	}
+	if (st.index < argc) {
 		fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help'.\n", progname,
-			argv[optind], progname);
+			argv[st.index], progname);
 		return 2;
 	}
 	return -1; /* go on */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "plugins/sampler_base.h"
-#include "samplers/kvfile.h"
+#include "plugins/procfile.h"
 
 #define PROCSTAT_MAXCPU_LIMIT 65536u
 
@@ -47,7 +47,7 @@ struct scalar {
 
 struct procstat {
 	struct vg_sampler_base *base;
-	struct procfile file;
+	struct vg_procfile file;
 	uint32_t maxcpu;
 	struct scalar scalars[NSCALARS]; /* in the order of /proc/stat at config */
 	size_t nscalars;
@@ -93,7 +93,7 @@ static const char *parse_cpu_fields(const char *p, const char *end, uint64_t v[N
 {
 	for (int f = 0; f < NFIELDS; f++) {
 		p = skip_blanks(p, end);
-		v[f] = p < end && is_digit(*p) ? kv_parse_u64(&p, end) : 0;
+		v[f] = p < end && is_digit(*p) ? vg_kv_parse_u64(&p, end) : 0;
 	}
 	return next_line(p, end);
 }
@@ -118,7 +118,7 @@ static void procstat_scan(struct procstat *ps, const char *p, const char *end,
 		size_t len = (size_t)(k - p);
 		if (len > 3 && memcmp(p, "cpu", 3) == 0 && is_digit(p[3])) {
 			const char *d = p + 3;
-			uint64_t n = kv_parse_u64(&d, k);
+			uint64_t n = vg_kv_parse_u64(&d, k);
 			if (d == k && n < PROCSTAT_MAXCPU_LIMIT && n + 1 > *ncpu)
 				*ncpu = (uint32_t)n + 1;
 			continue;
@@ -205,7 +205,7 @@ static void procstat_bind(struct procstat *ps, struct vg_set *set, const int *id
 static void procstat_free(struct procstat *ps)
 {
 	vg_base_free(ps->base);
-	procfile_close(&ps->file);
+	vg_procfile_close(&ps->file);
 	free(ps);
 }
 
@@ -259,9 +259,9 @@ static int procstat_config(struct vg_plugin *p, const struct vg_kvlist *kv, stru
 	struct vg_schema *schema = NULL;
 	int *idx = NULL;
 	if ((rc = vg_base_config(p, kv, "procstat", &ps->base, err)) < 0 ||
-	    (rc = procfile_open(&ps->file, p, "stat", err)) < 0)
+	    (rc = vg_procfile_open(&ps->file, p, "stat", err)) < 0)
 		goto fail;
-	ssize_t len = procfile_read(&ps->file);
+	ssize_t len = vg_procfile_read(&ps->file);
 	if (len < 0) {
 		rc = vg_errf(err, (int)-len, "cannot read %s: %s", ps->file.path,
 			     strerror((int)-len));
@@ -329,7 +329,7 @@ static int procstat_parse(struct procstat *ps, const char *p, const char *end)
 					*ps->total[f] = v[f];
 				continue;
 			}
-			uint64_t cpu = kv_parse_u64(&q, end);
+			uint64_t cpu = vg_kv_parse_u64(&q, end);
 			if (q == p + 3 || cpu >= maxcpu || ps->core_enabled[cpu]) {
 				p = next_line(p, end);
 				continue;
@@ -359,7 +359,7 @@ static int procstat_parse(struct procstat *ps, const char *p, const char *end)
 			next = (size_t)(s - ps->scalars) + 1;
 			const char *q = skip_blanks(p + s->len, end);
 			if (q < end && is_digit(*q))
-				*s->value = kv_parse_u64(&q, end);
+				*s->value = vg_kv_parse_u64(&q, end);
 			else
 				bad = s->key;
 			p = q;
@@ -391,7 +391,7 @@ static int procstat_sample(struct vg_plugin *p)
 	if (!ps)
 		return -EINVAL;
 	vg_base_sample_begin(ps->base);
-	ssize_t len = procfile_read(&ps->file);
+	ssize_t len = vg_procfile_read(&ps->file);
 	int rc = len < 0 ? (int)len : procstat_parse(ps, ps->file.buf, ps->file.buf + len);
 	/* End even on failure, so that readers are not left with an open transaction. */
 	vg_base_sample_end(ps->base);

@@ -5,7 +5,7 @@
 #include "config.h"
 
 #include "plugins/plugin.h"
-#include "samplers/kvfile.h"
+#include "plugins/procfile.h"
 
 static const char *vmstat_usage(void)
 {
@@ -17,7 +17,7 @@ static const char *vmstat_usage(void)
 
 static int vmstat_config(struct vg_plugin *p, const struct vg_kvlist *kv, struct vg_err *err)
 {
-	return kvsampler_config(p, kv, "vmstat", "vmstat", err);
+	return vg_kvsampler_config(p, kv, "vmstat", "vmstat", err);
 }
 
 const struct vg_plugin_ops vigil_plugin = {
@@ -28,6 +28,6 @@ const struct vg_plugin_ops vigil_plugin = {
 	.summary = "virtual memory counters from /proc/vmstat",
 	.usage = vmstat_usage,
 	.config = vmstat_config,
-	.sample = kvsampler_sample,
-	.term = kvsampler_term,
+	.sample = vg_kvsampler_sample,
+	.term = vg_kvsampler_term,
 };

@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -16,21 +15,62 @@
 
 #include "xprt/sock_net.h"
 
+/*
+ * Addresses are formatted here rather than with inet_ntop(3): inet_ntop sits
+ * among libc's resolver code, which nothing else of a sampler daemon uses,
+ * and calling it maps 64 KiB of libc into the daemon for good (the kernel
+ * maps file pages 64 KiB at a time).  RFC 5952 text form for IPv6.
+ */
+static void format_ipv4(const uint8_t *a, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+}
+
+static void format_ipv6(const uint8_t *a, char *buf, size_t size)
+{
+	uint16_t g[8];
+	for (int i = 0; i < 8; i++)
+		g[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
+	/* the longest run of two or more zero groups (the first if tied) becomes "::" */
+	int best = -1, best_len = 1;
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && g[j] == 0)
+			j++;
+		if (j - i > best_len) {
+			best = i;
+			best_len = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 8 && n < size; i++) {
+		if (i == best) {
+			n += (size_t)snprintf(buf + n, size - n, "::");
+			i += best_len - 1;
+			continue;
+		}
+		bool colon = i > 0 && i != best + best_len;
+		n += (size_t)snprintf(buf + n, size - n, "%s%x", colon ? ":" : "", g[i]);
+	}
+}
+
 void sock_format_addr(const struct sockaddr_storage *ss, char *buf, size_t size)
 {
-	char ip[INET6_ADDRSTRLEN];
+	char ip[48];
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+		format_ipv4((const uint8_t *)&in->sin_addr, ip, sizeof(ip));
 		snprintf(buf, size, "%s:%u", ip, ntohs(in->sin_port));
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
 		/* IPv4 clients of a dual-stack listener read as what they are */
 		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip, sizeof(ip));
+			format_ipv4(&in6->sin6_addr.s6_addr[12], ip, sizeof(ip));
 			snprintf(buf, size, "%s:%u", ip, ntohs(in6->sin6_port));
 		} else {
-			inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+			format_ipv6(in6->sin6_addr.s6_addr, ip, sizeof(ip));
 			snprintf(buf, size, "[%s]:%u", ip, ntohs(in6->sin6_port));
 		}
 	} else {

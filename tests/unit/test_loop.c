@@ -91,7 +91,7 @@ static void test_timer_order(void)
 	}
 	uint64_t deadline = vg_mono_us() + 5 * SEC;
 	while (log.n < 3 && vg_mono_us() < deadline)
-		vg_loop_run_once(loop, -1);
+		vg_loop_run_once(loop, 100);
 	CU_ASSERT_EQUAL_FATAL(log.n, 3);
 	CU_ASSERT_EQUAL(log.ids[0], 1);
 	CU_ASSERT_EQUAL(log.ids[1], 2);
@@ -114,12 +114,84 @@ static void test_timer_order(void)
 	CU_ASSERT_EQUAL(vg_timer_start(loop, &starter, 0), 0);
 	deadline = vg_mono_us() + 5 * SEC;
 	while (log.n < 6 && vg_mono_us() < deadline)
-		vg_loop_run_once(loop, -1);
+		vg_loop_run_once(loop, 100);
 	CU_ASSERT_EQUAL_FATAL(log.n, 6);
 	static const int expect[] = {1, 3, 5, 0, 2, 4};
 	for (int i = 0; i < 6; i++)
 		CU_ASSERT_EQUAL(log.ids[i], expect[i]);
 	vg_loop_free(loop);
+}
+
+/* ------------------------------------------------------------------ many timers */
+
+#define MANY 600
+
+struct many {
+	struct vg_loop *loop;
+	struct vg_timer t[MANY];
+	uint64_t delay[MANY];
+	bool stopped[MANY];
+	int order[MANY];
+	int fired;
+};
+
+static void many_cb(struct vg_timer *t, void *arg)
+{
+	struct many *m = arg;
+	m->order[m->fired++] = (int)(t - m->t);
+}
+
+static void many_start(struct vg_timer *t, void *arg)
+{
+	(void)t;
+	struct many *m = arg;
+	uint32_t x = 12345;
+	for (int i = 0; i < MANY; i++) {
+		x = x * 1103515245u + 12345u;
+		m->delay[i] = (x >> 16) % 40 * MS; /* many ties */
+		CU_ASSERT_EQUAL(vg_timer_start(m->loop, &m->t[i], m->delay[i]), 0);
+	}
+	/* stop every seventh and move every eleventh: exercises removal from the middle */
+	for (int i = 0; i < MANY; i += 7) {
+		vg_timer_stop(&m->t[i]);
+		m->stopped[i] = true;
+	}
+	for (int i = 3; i < MANY; i += 11) {
+		if (!m->stopped[i]) {
+			m->delay[i] = 45 * MS;
+			CU_ASSERT_EQUAL(vg_timer_start(m->loop, &m->t[i], m->delay[i]), 0);
+		}
+	}
+}
+
+static void test_many_timers(void)
+{
+	static struct many m;
+	memset(&m, 0, sizeof(m));
+	m.loop = new_loop();
+	for (int i = 0; i < MANY; i++)
+		vg_timer_init(&m.t[i], many_cb, &m);
+	struct vg_timer starter;
+	vg_timer_init(&starter, many_start, &m);
+	CU_ASSERT_EQUAL(vg_timer_start(m.loop, &starter, 0), 0);
+	/* the starter runs in the first iteration and decides which timers stay */
+	CU_ASSERT(vg_loop_run_once(m.loop, 1000) >= 1);
+	int expect = 0;
+	for (int i = 0; i < MANY; i++)
+		expect += !m.stopped[i];
+	uint64_t deadline = vg_mono_us() + 5 * SEC;
+	while (m.fired < expect && vg_mono_us() < deadline)
+		vg_loop_run_once(m.loop, 100);
+	CU_ASSERT_EQUAL_FATAL(m.fired, expect);
+	/* by deadline; among equal deadlines, moved timers (started later) after the others */
+	for (int k = 1; k < m.fired; k++) {
+		int a = m.order[k - 1], b = m.order[k];
+		CU_ASSERT_FALSE(m.stopped[b]);
+		CU_ASSERT(m.delay[a] <= m.delay[b]);
+		if (m.delay[a] == m.delay[b] && m.delay[a] != 45 * MS)
+			CU_ASSERT(a < b);
+	}
+	vg_loop_free(m.loop);
 }
 
 /* ------------------------------------------------------------------ stop / restart */
@@ -196,11 +268,11 @@ static void test_timer_stop_restart(void)
 	CU_ASSERT_EQUAL(vg_timer_start(c.loop, &arm, 0), 0);
 	uint64_t deadline = vg_mono_us() + 5 * SEC;
 	while (!vg_timer_active(&killer) && vg_mono_us() < deadline)
-		vg_loop_run_once(c.loop, -1);
+		vg_loop_run_once(c.loop, 100);
 	CU_ASSERT_TRUE_FATAL(vg_timer_active(&killer));
 	CU_ASSERT_EQUAL(c.victim.due_us, killer.due_us);
 	while (vg_timer_active(&killer) && vg_mono_us() < deadline)
-		vg_loop_run_once(c.loop, -1);
+		vg_loop_run_once(c.loop, 100);
 	uint64_t killed_at = vg_mono_us();
 	CU_ASSERT_FALSE(vg_timer_active(&killer));
 	CU_ASSERT_FALSE(vg_timer_active(&c.victim));
@@ -208,7 +280,7 @@ static void test_timer_stop_restart(void)
 	/* moved was due 1 ms after killer, which pushed it 30 ms later */
 	CU_ASSERT_EQUAL(c.moved_fired, 0);
 	while (c.moved_fired == 0 && vg_mono_us() < deadline)
-		vg_loop_run_once(c.loop, -1);
+		vg_loop_run_once(c.loop, 100);
 	CU_ASSERT(c.moved_at >= killed_at + 25 * MS);
 	CU_ASSERT_EQUAL(c.moved_fired, 1);
 
@@ -223,7 +295,7 @@ static void test_timer_stop_restart(void)
 	/* a periodic timer stopped from its own callback fires once */
 	CU_ASSERT_EQUAL(vg_timer_start_periodic(c.loop, &c.periodic, 1 * MS), 0);
 	while (c.periodic_fired == 0 && vg_mono_us() < deadline)
-		vg_loop_run_once(c.loop, -1);
+		vg_loop_run_once(c.loop, 100);
 	CU_ASSERT_EQUAL(c.periodic_fired, 1);
 	CU_ASSERT_FALSE(vg_timer_active(&c.periodic));
 	CU_ASSERT_EQUAL(vg_loop_run_once(c.loop, 5), 0);
@@ -234,7 +306,7 @@ static void test_timer_stop_restart(void)
 	CU_ASSERT_EQUAL(vg_timer_start(c.loop, &c.victim, 1 * MS), 0);
 	CU_ASSERT_EQUAL(vg_timer_start(c.loop, &c.victim, 2 * MS), 0);
 	while (vg_timer_active(&c.victim) && vg_mono_us() < deadline)
-		vg_loop_run_once(c.loop, -1);
+		vg_loop_run_once(c.loop, 100);
 	CU_ASSERT_EQUAL(c.victim_fired, 1);
 	vg_loop_free(c.loop);
 }
@@ -297,7 +369,7 @@ static void test_aligned_math(void)
 	CU_ASSERT_EQUAL(vg_timer_start_aligned(loop, &t, SEC, 0), 0);
 	uint64_t deadline = vg_mono_us() + 5 * SEC;
 	while (fired == 0 && vg_mono_us() < deadline)
-		vg_loop_run_once(loop, -1);
+		vg_loop_run_once(loop, 100);
 	CU_ASSERT_EQUAL(fired, 1);
 	CU_ASSERT_TRUE(vg_timer_active(&t));
 	vg_timer_stop(&t);
@@ -331,7 +403,7 @@ static void test_periodic(void)
 	CU_ASSERT_EQUAL(vg_timer_start_periodic(loop, &t, 20 * MS), 0);
 	uint64_t deadline = vg_mono_us() + 5 * SEC;
 	while (p.n < 5 && vg_mono_us() < deadline)
-		vg_loop_run_once(loop, -1);
+		vg_loop_run_once(loop, 100);
 	CU_ASSERT_EQUAL_FATAL(p.n, 5);
 	/* never early: the k-th firing comes at least k intervals after the start */
 	for (int k = 0; k < 5; k++)
@@ -667,6 +739,7 @@ static void test_signals(void)
 static const struct cu_test tests[] = {
 	{"timers fire in deadline order, FIFO among ties", test_timer_order},
 	{"timers stopped, moved and restarted from callbacks", test_timer_stop_restart},
+	{"hundreds of timers with ties, stops and moves keep heap order", test_many_timers},
 	{"aligned tick math and deadline with a faked wall clock", test_aligned_math},
 	{"periodic timer fires each interval, never early", test_periodic},
 	{"fd readiness on a pipe", test_io_pipe},

@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "xprt/sock_net.h"
 #include "xprt/xprt.h"
 #include "tests/unit/cu_main.h"
 
@@ -739,7 +740,70 @@ static void test_parse_endpoint(void)
 					       sizeof(host), NULL), -EINVAL);
 }
 
+static const char *fmt6(const char *text, uint16_t port)
+{
+	static char buf[80];
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons(port);
+	CU_ASSERT_EQUAL_FATAL(inet_pton(AF_INET6, text, &in6->sin6_addr), 1);
+	sock_format_addr(&ss, buf, sizeof(buf));
+	return buf;
+}
+
+/* Our own address formatting (no inet_ntop in the daemon) against RFC 5952 and glibc. */
+static void test_format_addr(void)
+{
+	CU_ASSERT_STRING_EQUAL(fmt6("::1", 411), "[::1]:411");
+	CU_ASSERT_STRING_EQUAL(fmt6("::", 0), "[::]:0");
+	CU_ASSERT_STRING_EQUAL(fmt6("2001:db8::1", 5), "[2001:db8::1]:5");
+	CU_ASSERT_STRING_EQUAL(fmt6("2001:db8:0:0:1:0:0:1", 5), "[2001:db8::1:0:0:1]:5");
+	CU_ASSERT_STRING_EQUAL(fmt6("2001:0db8:0:1:1:1:1:1", 5), "[2001:db8:0:1:1:1:1:1]:5");
+	CU_ASSERT_STRING_EQUAL(fmt6("1::", 5), "[1::]:5");
+	CU_ASSERT_STRING_EQUAL(fmt6("fe80::1:0:0:0", 5), "[fe80::1:0:0:0]:5"); /* a tie: the first run */
+	CU_ASSERT_STRING_EQUAL(fmt6("fe80:0:0:1::", 5), "[fe80:0:0:1::]:5");
+	CU_ASSERT_STRING_EQUAL(fmt6("::ffff:10.1.2.3", 7), "10.1.2.3:7");
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	in->sin_family = AF_INET;
+	in->sin_port = htons(65535);
+	in->sin_addr.s_addr = htonl(0xc0a80001);
+	char buf[64];
+	sock_format_addr(&ss, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "192.168.0.1:65535");
+
+	/* random addresses with runs of zero groups print as glibc's inet_ntop does */
+	srand(99);
+	for (int iter = 0; iter < 20000; iter++) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		memset(&ss, 0, sizeof(ss));
+		a->sin6_family = AF_INET6;
+		for (int g = 0; g < 8; g++) {
+			uint16_t v = rand() % 3 ? 0 : (uint16_t)rand();
+			a->sin6_addr.s6_addr[2 * g] = (uint8_t)(v >> 8);
+			a->sin6_addr.s6_addr[2 * g + 1] = (uint8_t)v;
+		}
+		/* glibc writes ::a.b.c.d forms for addresses starting with 5-6 zero groups */
+		bool v4ish = true;
+		for (int b = 0; b < 10; b++)
+			v4ish &= a->sin6_addr.s6_addr[b] == 0;
+		if (v4ish)
+			continue;
+		char want[64], ip[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(want, sizeof(want), "[%s]:0", ip);
+		sock_format_addr(&ss, buf, sizeof(buf));
+		if (strcmp(want, buf) != 0)
+			fprintf(stderr, "formatted %s, inet_ntop says %s\n", buf, want);
+		CU_ASSERT_STRING_EQUAL(buf, want);
+	}
+}
+
 static const struct cu_test tests[] = {
+	{"address strings (RFC 5952, as inet_ntop)", test_format_addr},
 	{"connect, accept and handshake", test_handshake},
 	{"messages both ways, empty and several MiB", test_messages},
 	{"many small messages arrive in order", test_many_small},

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/opts.h"
 #include "core/util.h"
 #include "tests/unit/cu_main.h"
 
@@ -208,7 +209,63 @@ static void test_log_levels_and_complaints(void)
 	vg_log_set_level(VG_LOG_ERROR);
 }
 
+static void test_options(void)
+{
+	static const struct vg_option opts[] = {
+		{1, 'x', NULL, true}, {2, 'F', NULL, false}, {3, 'v', "log_level", true},
+		{4, 0, "remote-control", false}, {5, 'h', "help", false}, {0, 0, NULL, false},
+	};
+	char *argv[] = {"ldmsd", "-x", "sock:1", "-xsock:2", "-Fh", "--log_level=INFO",
+			"--log_level", "DEBUG", "--remote-control", "-Fv", "ERROR", "--", "-x", NULL};
+	int argc = 13;
+	struct vg_opt_state st;
+	vg_opt_init(&st, argc, argv);
+	static const struct {
+		int id;
+		const char *arg;
+	} want[] = {{1, "sock:1"}, {1, "sock:2"}, {2, NULL}, {5, NULL}, {3, "INFO"}, {3, "DEBUG"},
+		    {4, NULL},	    {2, NULL},	    {3, "ERROR"}};
+	for (size_t i = 0; i < VG_ARRAY_LEN(want); i++) {
+		CU_ASSERT_EQUAL(vg_opt_next(&st, opts), want[i].id);
+		if (want[i].arg) {
+			CU_ASSERT_STRING_EQUAL(st.arg, want[i].arg);
+		} else {
+			CU_ASSERT_PTR_NULL(st.arg);
+		}
+	}
+	CU_ASSERT_EQUAL(vg_opt_next(&st, opts), 0);
+	CU_ASSERT_EQUAL(st.index, 12); /* "--" consumed; "-x" is an operand */
+
+	static const struct {
+		const char *words[3];
+		const char *error;
+	} bad[] = {
+		{{"-q", NULL}, "unknown option '-q'"},
+		{{"--nope", NULL}, "unknown option '--nope'"},
+		{{"--nope=1", NULL}, "unknown option '--nope'"},
+		{{"-x", NULL}, "option '-x' needs a value"},
+		{{"--log_level", NULL}, "needs a value"},
+		{{"--help=yes", NULL}, "takes no value"},
+		{{"-Fq", NULL}, "unknown option '-q'"},
+	};
+	for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
+		char *av[4] = {"ldmsd", (char *)bad[i].words[0], (char *)bad[i].words[1], NULL};
+		vg_opt_init(&st, bad[i].words[1] ? 3 : 2, av);
+		int rc;
+		while ((rc = vg_opt_next(&st, opts)) > 0)
+			;
+		CU_ASSERT_EQUAL(rc, -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(st.error, bad[i].error));
+	}
+	/* an operand stops parsing */
+	char *av2[] = {"ldmsd", "file", "-F", NULL};
+	vg_opt_init(&st, 3, av2);
+	CU_ASSERT_EQUAL(vg_opt_next(&st, opts), 0);
+	CU_ASSERT_EQUAL(st.index, 1);
+}
+
 static const struct cu_test tests[] = {
+	{"command-line options", test_options},
 	{"durations", test_duration},
 	{"sizes", test_size},
 	{"numbers, booleans, permissions", test_numbers_bool_perm},

@@ -1,6 +1,6 @@
 /*
- * kvfile.c - /proc files read with one buffer and parsed in one pass
- * (see kvfile.h).
+ * procfile.c - /proc files read with one buffer and parsed in one pass
+ * (see procfile.h).
  */
 #include "config.h"
 
@@ -12,13 +12,13 @@
 #include <unistd.h>
 
 #include "plugins/sampler_base.h"
-#include "samplers/kvfile.h"
+#include "plugins/procfile.h"
 
 /* ------------------------------------------------------------------ procfile */
 
-static int procfile_grow(struct procfile *pf)
+static int procfile_grow(struct vg_procfile *pf)
 {
-	if (pf->bufsize >= PROCFILE_MAX_BUF)
+	if (pf->bufsize >= VG_PROCFILE_MAX_BUF)
 		return -EFBIG;
 	size_t size = pf->bufsize * 2;
 	char *buf = realloc(pf->buf, size);
@@ -34,7 +34,7 @@ static int procfile_grow(struct procfile *pf)
  * hands out at most a page per read, so one pread is not always the whole
  * file; a pread at offset 0 makes the kernel generate fresh content.
  */
-static ssize_t procfile_fill(struct procfile *pf)
+static ssize_t procfile_fill(struct vg_procfile *pf)
 {
 	size_t len = 0;
 	while (len < pf->bufsize) {
@@ -51,7 +51,7 @@ static ssize_t procfile_fill(struct procfile *pf)
 	return (ssize_t)len; /* full: the caller grows the buffer */
 }
 
-ssize_t procfile_read(struct procfile *pf)
+ssize_t vg_procfile_read(struct vg_procfile *pf)
 {
 	for (;;) {
 		ssize_t len = procfile_fill(pf);
@@ -70,7 +70,7 @@ ssize_t procfile_read(struct procfile *pf)
 	}
 }
 
-int procfile_open(struct procfile *pf, struct vg_plugin *p, const char *name,
+int vg_procfile_open(struct vg_procfile *pf, struct vg_plugin *p, const char *name,
 		  struct vg_err *err)
 {
 	pf->p = p;
@@ -89,16 +89,16 @@ int procfile_open(struct procfile *pf, struct vg_plugin *p, const char *name,
 			       root && *root ? " (VIGIL_PROC_ROOT=" : "", root && *root ? root : "",
 			       root && *root ? " replaces /proc)" : "");
 	}
-	pf->bufsize = PROCFILE_MIN_BUF;
+	pf->bufsize = VG_PROCFILE_MIN_BUF;
 	pf->buf = malloc(pf->bufsize);
 	if (!pf->buf) {
-		procfile_close(pf);
+		vg_procfile_close(pf);
 		return vg_errf(err, ENOMEM, "out of memory reading %s", pf->path);
 	}
-	ssize_t len = procfile_read(pf);
+	ssize_t len = vg_procfile_read(pf);
 	if (len < 0) {
 		int rc = (int)-len;
-		procfile_close(pf);
+		vg_procfile_close(pf);
 		return vg_errf(err, rc, "cannot read %s: %s", pf->path, strerror(rc));
 	}
 	/* Room for the file to double before a sample has to grow the buffer. */
@@ -106,7 +106,7 @@ int procfile_open(struct procfile *pf, struct vg_plugin *p, const char *name,
 	if (want > pf->bufsize) {
 		char *buf = realloc(pf->buf, want);
 		if (!buf) {
-			procfile_close(pf);
+			vg_procfile_close(pf);
 			return vg_errf(err, ENOMEM, "out of memory reading %s", pf->path);
 		}
 		pf->buf = buf;
@@ -115,7 +115,7 @@ int procfile_open(struct procfile *pf, struct vg_plugin *p, const char *name,
 	return 0;
 }
 
-void procfile_close(struct procfile *pf)
+void vg_procfile_close(struct vg_procfile *pf)
 {
 	if (pf->fd >= 0)
 		close(pf->fd);
@@ -145,15 +145,15 @@ static inline const char *next_line(const char *p, const char *end)
 	return eol ? eol + 1 : end;
 }
 
-int kvfile_open(struct kvfile *kf, struct vg_plugin *p, const char *name, struct vg_err *err)
+int vg_kvfile_open(struct vg_kvfile *kf, struct vg_plugin *p, const char *name, struct vg_err *err)
 {
 	memset(kf, 0, sizeof(*kf));
-	int rc = procfile_open(&kf->file, p, name, err);
+	int rc = vg_procfile_open(&kf->file, p, name, err);
 	if (rc < 0)
 		return rc;
-	ssize_t len = procfile_read(&kf->file);
+	ssize_t len = vg_procfile_read(&kf->file);
 	if (len < 0) {
-		kvfile_close(kf);
+		vg_kvfile_close(kf);
 		return vg_errf(err, (int)-len, "cannot read %s: %s", kf->file.path,
 			       strerror((int)-len));
 	}
@@ -164,7 +164,7 @@ int kvfile_open(struct kvfile *kf, struct vg_plugin *p, const char *name, struct
 	kf->names = malloc((size_t)len + 1);
 	kf->keys = calloc(lines ? lines : 1, sizeof(*kf->keys));
 	if (!kf->names || !kf->keys) {
-		kvfile_close(kf);
+		vg_kvfile_close(kf);
 		return vg_errf(err, ENOMEM, "out of memory reading %s", kf->file.path);
 	}
 	char *names = kf->names;
@@ -182,7 +182,7 @@ int kvfile_open(struct kvfile *kf, struct vg_plugin *p, const char *name, struct
 					      kf->file.path, lineno);
 			continue;
 		}
-		struct kvfile_key *key = &kf->keys[kf->nkeys++];
+		struct vg_kvfile_key *key = &kf->keys[kf->nkeys++];
 		key->len = (size_t)(k - q);
 		key->name = names;
 		memcpy(names, q, key->len);
@@ -190,15 +190,15 @@ int kvfile_open(struct kvfile *kf, struct vg_plugin *p, const char *name, struct
 		names += key->len + 1;
 	}
 	if (kf->nkeys == 0) {
-		kvfile_close(kf);
+		vg_kvfile_close(kf);
 		return vg_errf(err, ENODATA, "%s has no 'name value' lines", kf->file.path);
 	}
 	return 0;
 }
 
-void kvfile_close(struct kvfile *kf)
+void vg_kvfile_close(struct vg_kvfile *kf)
 {
-	procfile_close(&kf->file);
+	vg_procfile_close(&kf->file);
 	free(kf->names);
 	free(kf->keys);
 	kf->names = NULL;
@@ -206,14 +206,14 @@ void kvfile_close(struct kvfile *kf)
 	kf->nkeys = 0;
 }
 
-void kvfile_bind(struct kvfile *kf, struct vg_set *set, int first_idx)
+void vg_kvfile_bind(struct vg_kvfile *kf, struct vg_set *set, int first_idx)
 {
 	for (size_t i = 0; i < kf->nkeys; i++)
 		kf->keys[i].value = vg_set_value_ptr(set, first_idx + (int)i);
 }
 
 /* The slow path: the line at p is not the one expected there. */
-static struct kvfile_key *kvfile_lookup(struct kvfile *kf, const char *p, const char *end)
+static struct vg_kvfile_key *kvfile_lookup(struct vg_kvfile *kf, const char *p, const char *end)
 {
 	const char *k = p;
 	while (k < end && !key_end(*k))
@@ -227,18 +227,18 @@ static struct kvfile_key *kvfile_lookup(struct kvfile *kf, const char *p, const 
 	return NULL;
 }
 
-int kvfile_sample(struct kvfile *kf)
+int vg_kvfile_sample(struct vg_kvfile *kf)
 {
-	ssize_t len = procfile_read(&kf->file);
+	ssize_t len = vg_procfile_read(&kf->file);
 	if (len < 0)
 		return (int)len;
 	const char *p = kf->file.buf, *end = p + len;
-	struct kvfile_key *keys = kf->keys, *bad = NULL;
+	struct vg_kvfile_key *keys = kf->keys, *bad = NULL;
 	size_t next = 0, found = 0, unknown = 0;
 	while (p < end) {
-		struct kvfile_key *key = NULL;
+		struct vg_kvfile_key *key = NULL;
 		if (next < kf->nkeys) {
-			struct kvfile_key *want = &keys[next];
+			struct vg_kvfile_key *want = &keys[next];
 			if ((size_t)(end - p) > want->len && memcmp(p, want->name, want->len) == 0 &&
 			    key_end(p[want->len]) && p[want->len] != '\n')
 				key = want;
@@ -266,7 +266,7 @@ int kvfile_sample(struct kvfile *kf)
 		found++;
 		p = skip_separator(p + key->len, end);
 		if (p < end && (unsigned)(*p - '0') < 10)
-			*key->value = kv_parse_u64(&p, end);
+			*key->value = vg_kv_parse_u64(&p, end);
 		else
 			bad = key;
 		p = next_line(p, end);
@@ -291,17 +291,17 @@ int kvfile_sample(struct kvfile *kf)
 
 struct kvsampler {
 	struct vg_sampler_base *base;
-	struct kvfile kf;
+	struct vg_kvfile kf;
 };
 
 static void kvsampler_free(struct kvsampler *ks)
 {
 	vg_base_free(ks->base);
-	kvfile_close(&ks->kf);
+	vg_kvfile_close(&ks->kf);
 	free(ks);
 }
 
-int kvsampler_config(struct vg_plugin *p, const struct vg_kvlist *kv, const char *file,
+int vg_kvsampler_config(struct vg_plugin *p, const struct vg_kvlist *kv, const char *file,
 		     const char *schema_name, struct vg_err *err)
 {
 	if (vg_plugin_ctx(p))
@@ -317,7 +317,7 @@ int kvsampler_config(struct vg_plugin *p, const struct vg_kvlist *kv, const char
 	int rc = vg_base_config(p, kv, schema_name, &ks->base, err);
 	if (rc < 0)
 		goto fail;
-	rc = kvfile_open(&ks->kf, p, file, err);
+	rc = vg_kvfile_open(&ks->kf, p, file, err);
 	if (rc < 0)
 		goto fail;
 	schema = vg_base_schema_new(ks->base, err);
@@ -342,7 +342,7 @@ int kvsampler_config(struct vg_plugin *p, const struct vg_kvlist *kv, const char
 		goto fail;
 	}
 	vg_schema_free(schema);
-	kvfile_bind(&ks->kf, vg_base_set(ks->base), first);
+	vg_kvfile_bind(&ks->kf, vg_base_set(ks->base), first);
 	vg_plugin_ctx_set(p, ks);
 	return 0;
 fail:
@@ -352,19 +352,19 @@ fail:
 	return rc;
 }
 
-int kvsampler_sample(struct vg_plugin *p)
+int vg_kvsampler_sample(struct vg_plugin *p)
 {
 	struct kvsampler *ks = vg_plugin_ctx(p);
 	if (!ks)
 		return -EINVAL;
 	vg_base_sample_begin(ks->base);
-	int rc = kvfile_sample(&ks->kf);
+	int rc = vg_kvfile_sample(&ks->kf);
 	/* End even on failure, so that readers are not left with an open transaction. */
 	vg_base_sample_end(ks->base);
 	return rc;
 }
 
-void kvsampler_term(struct vg_plugin *p)
+void vg_kvsampler_term(struct vg_plugin *p)
 {
 	struct kvsampler *ks = vg_plugin_ctx(p);
 	if (!ks)

@@ -1,7 +1,7 @@
 /*
- * kvfile.h - reading kernel files cheaply, for the samplers.
+ * procfile.h - reading kernel files cheaply, for samplers.
  *
- * Three layers, compiled into each sampler module (not into libvigil):
+ * Three layers, in libvigil for every sampler to share:
  *
  *   procfile  - a /proc file opened once at config and re-read from offset 0
  *               with pread into a buffer sized at config (2x the file, at
@@ -17,8 +17,8 @@
  *
  * Nothing here allocates in a sample, except the rare buffer growth.
  */
-#ifndef VIGIL_SAMPLERS_KVFILE_H
-#define VIGIL_SAMPLERS_KVFILE_H
+#ifndef VIGIL_PROCFILE_H
+#define VIGIL_PROCFILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,10 +28,10 @@
 #include "core/log.h"
 #include "plugins/plugin.h"
 
-#define PROCFILE_MIN_BUF 4096u
-#define PROCFILE_MAX_BUF (64u << 20) /* a /proc file this large is a bug, not data */
+#define VG_PROCFILE_MIN_BUF 4096u
+#define VG_PROCFILE_MAX_BUF (64u << 20) /* a /proc file this large is a bug, not data */
 
-struct procfile {
+struct vg_procfile {
 	struct vg_plugin *p; /* for messages */
 	int fd;
 	char *buf;
@@ -43,14 +43,14 @@ struct procfile {
  * Open <proc root>/<name> (e.g. "meminfo") and read it once to size the
  * buffer.  Errors name the file: -ENOENT and friends from open, -EIO.
  */
-int procfile_open(struct procfile *pf, struct vg_plugin *p, const char *name,
+int vg_procfile_open(struct vg_procfile *pf, struct vg_plugin *p, const char *name,
 		  struct vg_err *err);
 /* Read the whole file into pf->buf; returns its length or a negative errno. */
-ssize_t procfile_read(struct procfile *pf);
-void procfile_close(struct procfile *pf);
+ssize_t vg_procfile_read(struct vg_procfile *pf);
+void vg_procfile_close(struct vg_procfile *pf);
 
 /* A decimal number at *pp (no sign); advances *pp past the digits. */
-static inline uint64_t kv_parse_u64(const char **pp, const char *end)
+static inline uint64_t vg_kv_parse_u64(const char **pp, const char *end)
 {
 	const char *p = *pp;
 	uint64_t v = 0;
@@ -60,36 +60,36 @@ static inline uint64_t kv_parse_u64(const char **pp, const char *end)
 	return v;
 }
 
-struct kvfile_key {
+struct vg_kvfile_key {
 	const char *name; /* in kvfile.names */
 	size_t len;
 	uint64_t *value;  /* where the sample goes (the set's metric) */
 };
 
-struct kvfile {
-	struct procfile file;
+struct vg_kvfile {
+	struct vg_procfile file;
 	char *names;
-	struct kvfile_key *keys;
+	struct vg_kvfile_key *keys;
 	size_t nkeys;
 	bool order_logged;           /* the "lines moved" note is logged once */
 	struct vg_complaint bad_line; /* a line without a number, rate-limited */
 };
 
 /* Open the file and learn its keys, in file order.  -ENODATA if it has none. */
-int kvfile_open(struct kvfile *kf, struct vg_plugin *p, const char *name, struct vg_err *err);
-void kvfile_close(struct kvfile *kf);
+int vg_kvfile_open(struct vg_kvfile *kf, struct vg_plugin *p, const char *name, struct vg_err *err);
+void vg_kvfile_close(struct vg_kvfile *kf);
 /* Send key i to metric first_idx + i of set. */
-void kvfile_bind(struct kvfile *kf, struct vg_set *set, int first_idx);
+void vg_kvfile_bind(struct vg_kvfile *kf, struct vg_set *set, int first_idx);
 /*
  * Read the file and store every known key's value.  Returns 0, a read
  * error, or -EBADMSG when a known line had no number (the other values
  * are stored).
  */
-int kvfile_sample(struct kvfile *kf);
+int vg_kvfile_sample(struct vg_kvfile *kf);
 
-int kvsampler_config(struct vg_plugin *p, const struct vg_kvlist *kv, const char *file,
+int vg_kvsampler_config(struct vg_plugin *p, const struct vg_kvlist *kv, const char *file,
 		     const char *schema, struct vg_err *err);
-int kvsampler_sample(struct vg_plugin *p);
-void kvsampler_term(struct vg_plugin *p);
+int vg_kvsampler_sample(struct vg_plugin *p);
+void vg_kvsampler_term(struct vg_plugin *p);
 
-#endif /* VIGIL_SAMPLERS_KVFILE_H */
+#endif /* VIGIL_PROCFILE_H */
