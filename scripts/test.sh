@@ -30,6 +30,14 @@ for variant in normal sanitize; do
 			fi
 		done
 	fi
+	if [ "$variant" = normal ]; then
+		echo "== $variant: make install and check the installed tree"
+		if ! { make -C "$dir" install >"$dir/install.out" 2>&1 &&
+			"$top/tests/install_check.sh" "$top/$dir/_prefix"; }; then
+			tail -20 "$dir/install.out"
+			status=1
+		fi
+	fi
 done
 [ "$status" -eq 0 ] && echo "== all tests passed (normal and sanitizer builds)" ||
 	echo "== TESTS FAILED"
