@@ -599,6 +599,11 @@ uint16_t vg_server_first_port(const struct vg_server *srv)
 	return 0;
 }
 
+uint16_t vg_server_port(const struct vg_server *srv, size_t i)
+{
+	return i < srv->nlisteners ? srv->listeners[i]->port : 0;
+}
+
 size_t vg_server_listener_count(const struct vg_server *srv)
 {
 	return srv->nlisteners;
