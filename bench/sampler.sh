@@ -36,7 +36,8 @@ CONF
 bin="$b/.libs/lt-ldmsd"
 [ -x "$bin" ] || bin="$b/.libs/ldmsd"
 [ -x "$bin" ] || bin="$b/ldmsd"
-LD_LIBRARY_PATH="$b/.libs" "$bin" -F -S "$tmp/ctl" -c "$tmp/sampler.conf" -v ERROR &
+port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+LD_LIBRARY_PATH="$b/.libs" "$bin" -F -x "sock:$port" -S "$tmp/ctl" -c "$tmp/sampler.conf" -v ERROR &
 pid=$!
 ctl() { LD_LIBRARY_PATH="$b/.libs" "$b/ldmsctl" -S "$tmp/ctl" "$@"; }
 i=0
@@ -45,6 +46,8 @@ until ctl plugn_status >/dev/null 2>&1; do
 	sleep 0.1
 done
 sleep 2.5 # past the first samples (page faults of the first touch)
+# as an aggregator would: connect, list, look every set up and read it
+LD_LIBRARY_PATH="$b/.libs" "$b/ldms_ls" -h 127.0.0.1 -p "$port" -l >/dev/null
 
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d\n", s }'; }
 samples() { ctl plugn_status name=meminfo | awk '$1 == "meminfo" { print $7 }'; }
@@ -57,14 +60,17 @@ c1=$(cpu_ns $pid); s1=$(samples)
 wait $fpid
 n=$((s1 - s0))
 hwm=$(awk '/^VmHWM/ { print $2 }' /proc/$pid/status)
+pss=$(awk '/^Pss:/ { print $2 }' /proc/$pid/smaps_rollup)
+priv=$(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s }' /proc/$pid/smaps_rollup)
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/$pid/status)
 floor=$(sed -n 's/^floor: [0-9]* iterations, \([0-9.]*\) .*/\1/p' "$tmp/floor.out")
-awk -v c="$((c1 - c0))" -v n="$n" -v f="$floor" -v hwm="$hwm" -v rss="$rss" 'BEGIN {
+awk -v c="$((c1 - c0))" -v n="$n" -v f="$floor" -v hwm="$hwm" -v rss="$rss" -v pss="$pss" -v priv="$priv" 'BEGIN {
 	per = c / 1000 / n
 	printf "ldmsd (meminfo+vmstat+procstat, 1 s): %d intervals, %.1f us CPU per interval\n", n, per
 	printf "floor (bare read+parse of the 3 files): %.1f us CPU per interval\n", f
 	printf "ratio ldmsd/floor: %.2fx   (target <= 1.3x)\n", per / f
 	printf "ldmsd RSS: VmHWM %d kB, VmRSS %d kB   (target <= 2048 kB)\n", hwm, rss
+	printf "ldmsd memory not shared with other processes: Private %d kB, PSS %d kB\n", priv, pss
 	printf "for scale (measured on this kind of machine): LDMS 4.4.6 ldmsd 200 us and 7.2 MB;\n"
 	printf "collectd 2.1 ms and 2.7 MB; node_exporter 1.5 ms per scrape and 20 MB\n"
 }'

@@ -38,6 +38,7 @@ struct vg_client {
 	struct vg_err *err;
 	/* per-call reply handler: returns true when the call is complete */
 	bool (*on_reply)(struct vg_client *c, const struct vg_msg_hdr *h, struct vg_rbuf *body);
+
 	void *call_arg;
 };
 
@@ -229,6 +230,26 @@ static int client_send(struct vg_client *c)
 	return 0;
 }
 
+typedef bool (*reply_fn)(struct vg_client *c, const struct vg_msg_hdr *h, struct vg_rbuf *body);
+
+/* Begin a request of type in c->out; its replies go to on_reply with arg. */
+static void call_start(struct vg_client *c, struct vg_err *err, enum vg_msg_type type,
+		       reply_fn on_reply, void *arg)
+{
+	call_reset(c, err);
+	c->req_id = c->next_req_id++;
+	c->on_reply = on_reply;
+	c->call_arg = arg;
+	vg_msg_begin(&c->out, type, c->req_id);
+}
+
+/* Send the request and wait for its last reply. */
+static int call_finish(struct vg_client *c, const char *doing)
+{
+	int rc = client_send(c);
+	return rc ? rc : client_wait(c, WAIT_REPLY, doing);
+}
+
 /* ------------------------------------------------------------------ dir */
 
 struct dir_call {
@@ -276,15 +297,9 @@ int vg_client_dir(struct vg_client *c, struct vg_dir_entry **entries, size_t *n,
 		  struct vg_err *err)
 {
 	struct dir_call dc = {0};
-	call_reset(c, err);
-	c->req_id = c->next_req_id++;
-	c->on_reply = dir_reply;
-	c->call_arg = &dc;
-	vg_msg_begin(&c->out, VG_MSG_DIR_REQ, c->req_id);
+	call_start(c, err, VG_MSG_DIR_REQ, dir_reply, &dc);
 	vg_wbuf_u32(&c->out, 0);
-	int rc = client_send(c);
-	if (!rc)
-		rc = client_wait(c, WAIT_REPLY, "reading the directory");
+	int rc = call_finish(c, "reading the directory");
 	if (rc) {
 		free(dc.entries);
 		return rc;
@@ -364,16 +379,10 @@ int vg_client_lookup(struct vg_client *c, const char *pattern, uint32_t match,
 		     struct vg_rset **sets, size_t *n, struct vg_err *err)
 {
 	struct lookup_call lc = {0};
-	call_reset(c, err);
-	c->req_id = c->next_req_id++;
-	c->on_reply = lookup_reply;
-	c->call_arg = &lc;
-	vg_msg_begin(&c->out, VG_MSG_LOOKUP_REQ, c->req_id);
+	call_start(c, err, VG_MSG_LOOKUP_REQ, lookup_reply, &lc);
 	vg_wbuf_u32(&c->out, match);
 	vg_wbuf_str(&c->out, pattern);
-	int rc = client_send(c);
-	if (!rc)
-		rc = client_wait(c, WAIT_REPLY, "looking sets up");
+	int rc = call_finish(c, "looking sets up");
 	if (rc) {
 		vg_client_rsets_free(lc.sets, lc.n);
 		return rc;
@@ -440,15 +449,9 @@ int vg_client_cmd(struct vg_client *c, const char *line, int *status, struct vg_
 		  struct vg_err *err)
 {
 	struct cmd_call cc = {0, reply};
-	call_reset(c, err);
-	c->req_id = c->next_req_id++;
-	c->on_reply = cmd_reply;
-	c->call_arg = &cc;
-	vg_msg_begin(&c->out, VG_MSG_CMD_REQ, c->req_id);
+	call_start(c, err, VG_MSG_CMD_REQ, cmd_reply, &cc);
 	vg_wbuf_blob(&c->out, line, strlen(line));
-	int rc = client_send(c);
-	if (!rc)
-		rc = client_wait(c, WAIT_REPLY, "running a command");
+	int rc = call_finish(c, "running a command");
 	if (rc)
 		return rc;
 	*status = cc.status;
