@@ -19,6 +19,9 @@
 
 enum wait_state { WAIT_NONE, WAIT_CONNECT, WAIT_REPLY, WAIT_READ };
 
+/* A directory larger than this is a server that will not stop talking. */
+#define DIR_ENTRIES_MAX (4u << 20)
+
 struct vg_client {
 	struct vg_loop *loop;
 	struct vg_xprt *xprt;
@@ -44,6 +47,12 @@ struct vg_client {
 
 static void client_fail(struct vg_client *c, int status, const char *fmt, ...) VG_PRINTF(3, 4);
 
+/* A status from the wire: 0 or a negative errno (never INT32_MIN, whose negation overflows). */
+static bool status_valid(int32_t status)
+{
+	return status <= 0 && status > -4096;
+}
+
 static void client_fail(struct vg_client *c, int status, const char *fmt, ...)
 {
 	if (c->done)
@@ -60,7 +69,7 @@ static void handle_error_msg(struct vg_client *c, struct vg_rbuf *body)
 	int32_t status = (int32_t)vg_rbuf_u32(body);
 	char msg[1024];
 	vg_rbuf_str(body, msg, sizeof(msg));
-	if (!vg_rbuf_ok(body) || status >= 0)
+	if (!vg_rbuf_ok(body) || !status_valid(status) || status == 0)
 		client_fail(c, EPROTO, "%s sent a malformed error reply", c->peer);
 	else
 		client_fail(c, -status, "%s", msg);
@@ -85,7 +94,7 @@ static void on_ep_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *ar
 				    ev->type == VG_EP_REJECTED ? "failed" : "closed", c->reason);
 		break;
 	case VG_EP_READ_DONE:
-		if (c->waiting == WAIT_READ && !c->done) {
+		if (c->waiting == WAIT_READ && !c->done && ev->ctx == c->call_arg) {
 			c->status = ev->status;
 			if (ev->status)
 				vg_errf(c->err, -ev->status, "reading set data from %s: %s", c->peer,
@@ -125,6 +134,12 @@ static int client_wait(struct vg_client *c, enum wait_state what, const char *do
 		if (now >= deadline) {
 			client_fail(c, ETIMEDOUT, "no answer from %s within %d ms while %s", c->peer,
 				    c->timeout_ms, doing);
+			/*
+			 * A read still in flight would land in the set's buffer later,
+			 * maybe after the caller freed it: the connection goes instead.
+			 */
+			if (what == WAIT_READ)
+				vg_ep_close(c->ep);
 			break;
 		}
 		int ms = (int)((deadline - now + 999) / 1000);
@@ -268,7 +283,8 @@ static bool dir_reply(struct vg_client *c, const struct vg_msg_hdr *h, struct vg
 	uint32_t flags = vg_rbuf_u32(body);
 	uint32_t count = vg_rbuf_u32(body);
 	/* each entry takes at least 34 bytes: a count beyond that is a lie */
-	if (!vg_rbuf_ok(body) || count > vg_rbuf_remaining(body) / 34 + 1) {
+	if (!vg_rbuf_ok(body) || count > vg_rbuf_remaining(body) / 34 + 1 ||
+	    dc->n + count > DIR_ENTRIES_MAX) {
 		client_fail(c, EPROTO, "%s sent a malformed directory reply", c->peer);
 		return true;
 	}
@@ -325,7 +341,7 @@ static bool lookup_reply(struct vg_client *c, const struct vg_msg_hdr *h, struct
 		return true;
 	}
 	int32_t status = (int32_t)vg_rbuf_u32(body);
-	if (!vg_rbuf_ok(body) || status > 0) {
+	if (!vg_rbuf_ok(body) || !status_valid(status)) {
 		client_fail(c, EPROTO, "%s sent a malformed lookup reply", c->peer);
 		return true;
 	}
@@ -408,6 +424,7 @@ int vg_client_update(struct vg_client *c, struct vg_rset *rs, struct vg_err *err
 		return vg_errf(err, ENOTCONN, "connection to %s is closed: %s", c->peer, c->reason);
 	size_t len;
 	void *buf = vg_set_data_buf(rs->set, &len);
+	c->call_arg = rs;
 	int rc = vg_ep_read(c->ep, &rs->rkey, rs->data_offset, buf, len, rs);
 	if (rc)
 		return vg_errf(err, -rc, "reading %s from %s: %s", vg_set_instance(rs->set), c->peer,
@@ -436,7 +453,7 @@ static bool cmd_reply(struct vg_client *c, const struct vg_msg_hdr *h, struct vg
 	cc->status = (int32_t)vg_rbuf_u32(body);
 	size_t n;
 	const char *text = vg_rbuf_blob(body, &n);
-	if (!vg_rbuf_ok(body) || cc->status > 0) {
+	if (!vg_rbuf_ok(body) || !status_valid(cc->status)) {
 		client_fail(c, EPROTO, "%s sent a malformed command reply", c->peer);
 		return true;
 	}

@@ -28,6 +28,7 @@ struct meta_check {
 	size_t str_min;         /* lowest string offset seen */
 	size_t meta_values_end; /* highest end of a meta value */
 	size_t data_values_end; /* highest end of a data value */
+	size_t data_packed;     /* room the data values need packed, each 8-aligned */
 };
 
 /* A NUL-terminated string of at most max bytes, inside the string area. */
@@ -89,8 +90,10 @@ static int validate_desc(struct meta_check *c, const struct vg_meta_hdr *h, uint
 			      ") is outside the data values (%zu..%" PRIu32 ")",
 			      name, d.value_off, end, sizeof(struct vg_data_hdr),
 			      h->data_size - (uint32_t)sizeof(uint64_t));
-	} else if (end > c->data_values_end) {
-		c->data_values_end = (size_t)end;
+	} else {
+		if (end > c->data_values_end)
+			c->data_values_end = (size_t)end;
+		c->data_packed += VG_ALIGN_UP((size_t)d.count * esize, 8);
 	}
 	return 0;
 }
@@ -124,8 +127,13 @@ int vg_set_meta_validate(const void *meta, size_t meta_len, struct vg_err *err)
 			      " of them) do not fit the meta part",
 			      h->desc_off, h->card);
 
-	struct meta_check c = {meta, meta_len, (size_t)desc_end, meta_len, (size_t)desc_end,
-			       sizeof(struct vg_data_hdr)};
+	struct meta_check c = {.m = meta,
+				.size = meta_len,
+				.desc_end = (size_t)desc_end,
+				.str_min = meta_len,
+				.meta_values_end = (size_t)desc_end,
+				.data_values_end = sizeof(struct vg_data_hdr),
+				.data_packed = 0};
 	const char *instance = meta_string(&c, h->instance_off, VG_NAME_MAX);
 	if (!instance || !vg_name_valid(instance))
 		return REJECT("instance name at %" PRIu32 " is out of bounds, unterminated or invalid",
@@ -150,7 +158,14 @@ int vg_set_meta_validate(const void *meta, size_t meta_len, struct vg_err *err)
 	if (c.meta_values_end > c.str_min)
 		return REJECT("set '%s': meta values end at %zu, after the strings start at %zu",
 			      instance, c.meta_values_end, c.str_min);
-	/* a few hundred bytes of meta must not make us allocate a gigabyte */
+	/*
+	 * A few hundred bytes of meta must not make us allocate a gigabyte: the
+	 * data values may not leave more room unused than alignment explains.
+	 */
+	if (c.data_values_end > sizeof(struct vg_data_hdr) + c.data_packed)
+		return REJECT("set '%s': its data values end at %zu but need only %zu bytes packed",
+			      instance, c.data_values_end,
+			      sizeof(struct vg_data_hdr) + c.data_packed);
 	size_t data_need = VG_ALIGN_UP(c.data_values_end, 8) + sizeof(uint64_t);
 	if (h->data_size != data_need)
 		return REJECT("set '%s': data_size %" PRIu32 " but its values need %zu bytes",

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -364,10 +365,27 @@ static int parse_options(int argc, char **argv, struct ldmsd *d, struct options 
 	return -1; /* go on */
 }
 
+/*
+ * Every connection costs a descriptor: take the hard limit, as daemons do,
+ * so that a crowd of clients does not lock the others out at 1024.
+ */
+static void raise_open_files_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			vg_log(VG_LOG_INFO, "ldmsd", "open files limit raised from %llu to %llu",
+			       (unsigned long long)was, (unsigned long long)rl.rlim_cur);
+	}
+}
+
 /* Everything between the options and the loop; 0 or a negative errno with err set. */
 static int start_up(struct ldmsd *d, const struct options *o, bool default_pidfile,
 		    struct vg_err *err)
 {
+	raise_open_files_limit();
 	struct vg_config cfg;
 	vg_config_init(&cfg);
 	int rc = 0;

@@ -144,17 +144,19 @@ static void export_del(struct vg_server *srv, struct vg_set *set)
 
 /* ------------------------------------------------------------------ sending */
 
+/* A reply that cannot go out leaves the client waiting: say so once and hang up. */
 static void conn_send(struct conn *c)
 {
 	struct vg_server *srv = c->srv;
-	if (vg_msg_finish(&srv->out)) {
-		vg_log(VG_LOG_ERROR, COMPONENT, "reply to %s too large; dropped", vg_ep_peer(c->ep));
+	int rc = vg_msg_finish(&srv->out);
+	if (rc == 0)
+		rc = vg_ep_send(c->ep, srv->out.buf, srv->out.len);
+	if (rc == 0 || rc == -ENOTCONN)
 		return;
-	}
-	int rc = vg_ep_send(c->ep, srv->out.buf, srv->out.len);
-	if (rc && rc != -ENOTCONN)
-		vg_log(VG_LOG_WARNING, COMPONENT, "sending to %s failed: %s", vg_ep_peer(c->ep),
-		       strerror(-rc));
+	vg_complain(&srv->bad_peer, VG_LOG_WARNING, COMPONENT,
+		    "closing connection from %s: a reply could not be sent: %s", vg_ep_peer(c->ep),
+		    strerror(-rc));
+	vg_ep_close(c->ep);
 }
 
 static void send_error(struct conn *c, uint64_t req_id, int status, const char *msg)
@@ -246,6 +248,44 @@ static void on_setdir(enum vg_setdir_event ev, struct vg_set *set, void *arg)
 
 /* ------------------------------------------------------------------ lookup */
 
+/*
+ * Patterns come from any peer, and glibc compiles a{1,20000} by expanding it:
+ * seconds of CPU and gigabytes on the loop thread.  Bounded repetitions are
+ * limited (their product, as nesting multiplies), back-references refused.
+ */
+#define REGEX_REPEAT_MAX 4096
+
+static bool regex_affordable(const char *pattern, char *why, size_t size)
+{
+	unsigned long product = 1;
+	for (const char *p = pattern; *p; p++) {
+		if (*p == '\\' && p[1] >= '1' && p[1] <= '9') {
+			snprintf(why, size, "back-references (\\%c) are not accepted", p[1]);
+			return false;
+		}
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p != '{')
+			continue;
+		char *end;
+		unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
+		if (end == p + 1)
+			continue; /* a literal brace */
+		if (*end == ',')
+			hi = (end[1] == '}') ? lo + 1 : strtoul(end + 1, &end, 10);
+		if (hi < lo)
+			hi = lo;
+		if (hi > REGEX_REPEAT_MAX || (product *= hi + 1) > REGEX_REPEAT_MAX) {
+			snprintf(why, size, "repetition counts multiply to more than %d",
+				 REGEX_REPEAT_MAX);
+			return false;
+		}
+	}
+	return true;
+}
+
 struct lookup_walk {
 	uint32_t match;
 	const char *pattern;
@@ -313,6 +353,13 @@ static void handle_lookup(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 		return;
 	}
 	w.pattern = pattern;
+	char why[128];
+	if ((w.match & VG_LOOKUP_REGEX) && !regex_affordable(pattern, why, sizeof(why))) {
+		char full[VG_LOOKUP_PATTERN_MAX + 200];
+		snprintf(full, sizeof(full), "regular expression '%s' refused: %s", pattern, why);
+		send_error(c, req_id, -EINVAL, full);
+		return;
+	}
 	if (w.match & VG_LOOKUP_REGEX) {
 		int rc = regcomp(&w.re, pattern, REG_EXTENDED | REG_NOSUB);
 		if (rc) {

@@ -51,6 +51,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,10 +98,35 @@ static void close_fd(struct sock_ep *s)
 	s->fd = -1;
 }
 
+/* Accepted connections in their handshake hang on the listener, which fails them when it closes. */
+static void pending_add(struct sock_ep *l, struct sock_ep *s)
+{
+	s->pend_prev = NULL;
+	s->pend_next = l->pending;
+	if (l->pending)
+		l->pending->pend_prev = s;
+	l->pending = s;
+}
+
+static void pending_remove(struct sock_ep *s)
+{
+	struct sock_ep *l = s->listener;
+	if (!l || (!s->pend_prev && l->pending != s))
+		return;
+	if (s->pend_prev)
+		s->pend_prev->pend_next = s->pend_next;
+	else
+		l->pending = s->pend_next;
+	if (s->pend_next)
+		s->pend_next->pend_prev = s->pend_prev;
+	s->pend_prev = s->pend_next = NULL;
+}
+
 void sock_conn_fail(struct sock_ep *s, int status, const char *reason)
 {
 	if (!sock_live(s))
 		return;
+	pending_remove(s);
 	s->last_event = s->ep.state == VG_EP_CONNECTED_STATE ? VG_EP_DISCONNECTED : VG_EP_REJECTED;
 	s->ep.state = VG_EP_CLOSING;
 	s->final_status = status;
@@ -120,6 +146,7 @@ void sock_drop_peer(struct sock_ep *s, int status, const char *reason)
 
 void sock_handshake_done(struct sock_ep *s, uint32_t peer_max_msg)
 {
+	pending_remove(s);
 	s->peer_max_msg = peer_max_msg;
 	s->hello_rcvd = true;
 	vg_timer_stop(&s->timer);
@@ -217,6 +244,8 @@ static void conn_io_cb(struct vg_io *io, uint32_t events, void *arg)
 	}
 	if ((events & VG_IO_WRITE) && sock_flush(s) < 0)
 		return;
+	if (sock_live(s) && (events & VG_IO_WRITE))
+		sock_resume(s);
 	if (sock_live(s) && (events & (VG_IO_READ | VG_IO_ERROR)))
 		sock_on_readable(s);
 }
@@ -269,6 +298,7 @@ static void accept_one(struct sock_ep *l, int fd, const struct sockaddr_storage 
 		sock_conn_fail(s, -ENOMEM, "out of memory");
 		return;
 	}
+	pending_add(l, s);
 	vg_timer_start(ep->xprt->loop, &s->timer, (uint64_t)VG_XPRT_HANDSHAKE_TIMEOUT_MS * 1000);
 	conn_established(s);
 }
@@ -287,6 +317,26 @@ static void listener_io_cb(struct vg_io *io, uint32_t events, void *arg)
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
 			continue;
+		struct sock_xprt *sx = sx_of(l);
+		if ((errno == EMFILE || errno == ENFILE) && sx->spare_fd >= 0) {
+			/*
+			 * Out of descriptors: the spare one makes room to accept the
+			 * newcomer and close it at once, so that the listener drains
+			 * instead of spinning, and the client learns it at once
+			 * instead of waiting for a timeout.
+			 */
+			int e = errno;
+			close(sx->spare_fd);
+			int dropped = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC);
+			if (dropped >= 0)
+				close(dropped);
+			sx->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			vg_complain(&l->complaint, VG_LOG_ERROR, "sock",
+				    "refusing connections on %s: %s (raise the open files limit, ulimit -n)",
+				    l->ep.local, strerror(e));
+			if (dropped >= 0)
+				continue;
+		}
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 			/* the listener stays readable: pause it rather than spin */
 			vg_complain(&l->complaint, VG_LOG_ERROR, "sock",
@@ -304,6 +354,12 @@ static void timer_cb(struct vg_timer *t, void *arg)
 	(void)t;
 	struct sock_ep *s = arg;
 	char why[200];
+	if (s->peer_done) {
+		snprintf(why, sizeof(why), "connection closed by %s before it took its replies",
+			 s->ep.peer);
+		sock_conn_fail(s, 0, why);
+		return;
+	}
 	if (s->ep.is_listener) {
 		if (s->ep.state == VG_EP_LISTENING)
 			vg_io_start(s->ep.xprt->loop, &s->io, VG_IO_READ);
@@ -350,6 +406,8 @@ static void sock_shutdown(struct vg_ep *ep)
 	if (ep->is_listener) {
 		if (ep->state != VG_EP_LISTENING)
 			return;
+		while (s->pending)
+			sock_conn_fail(s->pending, -ECONNABORTED, "the listener was closed");
 		close_fd(s);
 		if (s->unix_path[0])
 			unlink(s->unix_path);
@@ -448,6 +506,7 @@ static int sock_open(struct vg_xprt *x, struct vg_err *err)
 	struct sock_xprt *sx = calloc(1, sizeof(*sx));
 	if (!sx)
 		return vg_errf(err, ENOMEM, "cannot open transport sock: out of memory");
+	sx->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	x->priv = sx;
 	return 0;
 }
@@ -458,6 +517,8 @@ static void sock_close(struct vg_xprt *x)
 	for (uint32_t i = 0; i < sx->nregions; i++)
 		free(sx->regions[i].mr);
 	free(sx->regions);
+	if (sx->spare_fd >= 0)
+		close(sx->spare_fd);
 	free(sx);
 	x->priv = NULL;
 }

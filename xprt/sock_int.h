@@ -31,6 +31,7 @@ struct sock_xprt {
 	struct region *regions;
 	uint32_t nregions;
 	struct vg_complaint complaint;  /* bad servers, seen by connectors */
+	int spare_fd;                   /* given up to accept-and-drop when out of fds */
 };
 
 struct pending_read {
@@ -44,11 +45,15 @@ struct pending_read {
 struct sock_ep {
 	struct vg_ep ep;
 	bool inited, announced, hello_rcvd, tcp_connecting;
+	bool paused;                 /* too much queued for the peer: not reading its requests */
+	bool peer_done;              /* the peer closed its side: close once the queue drains */
 	int fd;
 	struct vg_io io;
 	struct vg_timer timer;       /* handshake deadline; accept back-off on listeners */
 	struct vg_deferred finish;
 	struct sock_ep *listener;    /* accepted connections: where they came from */
+	struct sock_ep *pend_prev, *pend_next; /* accepted, handshake pending: on the listener's list */
+	struct sock_ep *pending;     /* listeners: connections still in their handshake */
 	enum vg_ep_event_type last_event;
 	int final_status;
 	char reason[200];
@@ -112,6 +117,8 @@ int sock_conn_buffers(struct sock_ep *s);
 int sock_send_hello(struct sock_ep *s);
 /* Drain the send queue on writability; -ENOTCONN if the connection failed. */
 int sock_flush(struct sock_ep *s);
+/* After the queue drained: handle the requests left unread while paused. */
+void sock_resume(struct sock_ep *s);
 void sock_on_readable(struct sock_ep *s);
 /* Complete every outstanding read with -ECONNRESET. */
 void sock_fail_reads(struct sock_ep *s);

@@ -24,6 +24,18 @@
 #define BUF_KEEP_MAX (1u << 20)  /* larger buffers are given back once empty */
 #define READS_INITIAL 16u
 #define MAX_IOV 32
+/*
+ * Backpressure on accepted connections: past this many bytes queued for a
+ * client, its requests are no longer read until the queue drains, so a
+ * client that asks and never reads costs at most this plus one reply, not
+ * max_queued.  Connectors never pause: of the two ends of a connection only
+ * one ever stops reading, so two busy peers cannot wait on each other.
+ */
+#define PAUSE_READING_AT (1u << 20)
+/* A peer that cannot take messages of this size is not a vigil peer. */
+#define PEER_MAX_MSG_MIN (64u << 10)
+/* How long a peer that closed its side has to take the replies still queued. */
+#define PEER_DONE_TIMEOUT_US (10u * 1000000u)
 
 enum frame_kind { F_HELLO = 1, F_MSG, F_READ_REQ, F_READ_RESP };
 
@@ -58,6 +70,13 @@ int sock_flush(struct sock_ep *s)
 		free(s->obuf);
 		s->obuf = NULL;
 		s->ocap = 0;
+	}
+	s->paused = false;
+	if (s->peer_done) {
+		char why[200];
+		snprintf(why, sizeof(why), "connection closed by %s", s->ep.peer);
+		sock_conn_fail(s, 0, why);
+		return -ENOTCONN;
 	}
 	return vg_io_start(s->ep.xprt->loop, &s->io, VG_IO_READ);
 }
@@ -100,7 +119,10 @@ static int queue_append(struct sock_ep *s, const struct iovec *iov, int iovcnt, 
 		s->otail += len - skip;
 		skip = 0;
 	}
-	return vg_io_start(s->ep.xprt->loop, &s->io, VG_IO_READ | VG_IO_WRITE);
+	if (s->listener && s->otail - s->ohead > PAUSE_READING_AT)
+		s->paused = true;
+	return vg_io_start(s->ep.xprt->loop, &s->io,
+			   (s->paused || s->peer_done) ? VG_IO_WRITE : VG_IO_READ | VG_IO_WRITE);
 }
 
 /* Header and body go out in one sendmsg, straight from the caller's memory. */
@@ -297,7 +319,14 @@ static void handle_hello(struct sock_ep *s, const uint8_t *p)
 		bad_peer(s, why);
 		return;
 	}
-	sock_handshake_done(s, get_u32(p + 12));
+	uint32_t peer_max = get_u32(p + 12);
+	if (peer_max < PEER_MAX_MSG_MIN) {
+		snprintf(why, sizeof(why), "peer takes messages of at most %u bytes, below %u",
+			 peer_max, PEER_MAX_MSG_MIN);
+		bad_peer(s, why);
+		return;
+	}
+	sock_handshake_done(s, peer_max);
 }
 
 /* Judge a frame from its header alone, before its payload is read or room made for it. */
@@ -369,7 +398,7 @@ static int rbuf_reserve(struct sock_ep *s, size_t need)
 static int process_frames(struct sock_ep *s)
 {
 	size_t pos = 0;
-	while (s->rlen - pos >= FRAME_HDR) {
+	while (s->rlen - pos >= FRAME_HDR && !s->paused) {
 		const uint8_t *h = s->rbuf + pos;
 		char why[160];
 		if (!header_fits(s, h, why, sizeof(why))) {
@@ -425,10 +454,16 @@ static int conn_buffers_grow(struct sock_ep *s)
 	return 0;
 }
 
+void sock_resume(struct sock_ep *s)
+{
+	if (s->hello_rcvd && !s->paused && s->rlen >= FRAME_HDR)
+		process_frames(s);
+}
+
 void sock_on_readable(struct sock_ep *s)
 {
 	/* a few reads per wakeup, then let other connections have their turn */
-	for (int round = 0; round < 8; round++) {
+	for (int round = 0; round < 8 && !s->paused && !s->peer_done; round++) {
 		if (s->hello_rcvd && s->rcap < RBUF_INITIAL && conn_buffers_grow(s) < 0)
 			return;
 		ssize_t n = recv(s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, 0);
@@ -436,6 +471,16 @@ void sock_on_readable(struct sock_ep *s)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
+		if (n == 0 && s->ohead < s->otail && s->ep.state == VG_EP_CONNECTED_STATE) {
+			/*
+			 * The peer is done sending but may still read: its replies
+			 * go out first, then the connection closes (sock_flush).
+			 */
+			s->peer_done = true;
+			vg_io_start(s->ep.xprt->loop, &s->io, VG_IO_WRITE);
+			vg_timer_start(s->ep.xprt->loop, &s->timer, PEER_DONE_TIMEOUT_US);
+			return;
+		}
 		if (n <= 0) {
 			char why[200];
 			int status = n == 0 ? 0 : -errno;

@@ -193,6 +193,18 @@ static void test_lookup_and_update(void)
 	struct vg_err err;
 	CU_ASSERT_EQUAL(vg_client_lookup(c, "(", VG_LOOKUP_REGEX, &sets, &n, &err), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bad regular expression"));
+	/* patterns that would cost the daemon seconds and gigabytes to compile are refused */
+	uint64_t t0 = vg_mono_us();
+	static const char *const costly[] = {"a{1,20000}", "(a{1,100}){1,100}", "(a)\\1",
+					     "x{5000}", "a{1,}{1,}{70}{70}"};
+	for (size_t i = 0; i < VG_ARRAY_LEN(costly); i++) {
+		CU_ASSERT_EQUAL(vg_client_lookup(c, costly[i], VG_LOOKUP_REGEX, &sets, &n, &err),
+				-EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "refused"));
+	}
+	CU_ASSERT(vg_mono_us() - t0 < 1000000);
+	CU_ASSERT_EQUAL(lookup_count(c, "^a/(mem){1,2}info$", VG_LOOKUP_REGEX, &rc), 1);
+	CU_ASSERT_EQUAL(lookup_count(c, "^[ab]/meminfo\\{?$", VG_LOOKUP_REGEX, &rc), 2);
 
 	/* the mirror follows the server's set through one-sided reads */
 	CU_ASSERT_EQUAL_FATAL(vg_client_lookup(c, "b/meminfo", 0, &sets, &n, &err), 0);

@@ -283,6 +283,9 @@ void test_mirror_rejects(void)
 	CASE("value in data header", desc_of(&c, u64)->value_off = 8, c.len);
 	CASE("value off overflow", desc_of(&c, u64)->value_off = 0xfffffff8u, c.len);
 	CASE("value misaligned", desc_of(&c, u32)->value_off += 2, c.len);
+	/* one u64 far out, data_size to match: a small meta must not cost a huge data part */
+	CASE("data values with a gap",
+	     (desc_of(&c, u64)->value_off = 512u << 20, c.h->data_size = (512u << 20) + 16), c.len);
 	CASE("meta value in header", desc_of(&c, ix.meta_u64)->value_off = 0, c.len);
 	CASE("meta value on descs", desc_of(&c, ix.meta_u64)->value_off = c.h->desc_off, c.len);
 	CASE("meta value on strings",
