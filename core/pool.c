@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ struct vg_pool {
 	size_t used_pages;
 	uint64_t *bitmap;
 	bool shared;
+	int fd;       /* kept open, with a shared flock: "this set memory is alive" */
 	char name[NAME_MAX + 1];
 	char path[sizeof(SHM_DIR) + NAME_MAX + 1];
 };
@@ -100,6 +102,7 @@ struct vg_pool *vg_pool_create(const char *name, size_t size, struct vg_err *err
 		errno = ENOMEM;
 		return NULL;
 	}
+	p->fd = -1;
 	long ps = sysconf(_SC_PAGESIZE);
 	p->page = ps > 0 ? (size_t)ps : 4096;
 	p->size = VG_ALIGN_UP(size, p->page);
@@ -151,7 +154,15 @@ struct vg_pool *vg_pool_create(const char *name, size_t size, struct vg_err *err
 					rc = vg_errf(err, errno, "cannot map set memory %s: %s",
 						     p->path, strerror(errno));
 			}
-			close(fd);
+			/*
+			 * The lock tells vg_pool_sweep_stale() the file is in use even
+			 * when our pid means nothing to the sweeper (another PID
+			 * namespace sharing /dev/shm).
+			 */
+			if (rc == 0 && flock(fd, LOCK_SH | LOCK_NB) == 0)
+				p->fd = fd;
+			else
+				close(fd);
 		}
 	}
 	if (rc) {
@@ -175,6 +186,8 @@ void vg_pool_destroy(struct vg_pool *pool)
 		snprintf(shm_name, sizeof(shm_name), "/%s", pool->name);
 		shm_unlink(shm_name);
 	}
+	if (pool->fd >= 0)
+		close(pool->fd);
 	free(pool->bitmap);
 	free(pool);
 }
@@ -286,6 +299,16 @@ int vg_pool_sweep_stale(const char *prefix)
 		pid_t pid = stale_pid(e->d_name, prefix);
 		/* EPERM means the process exists under another user: keep its sets */
 		if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		/* a pid from another PID namespace looks dead: the owner's lock says otherwise */
+		char path[sizeof(SHM_DIR) + NAME_MAX + 2];
+		snprintf(path, sizeof(path), SHM_DIR "/%s", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		bool in_use = flock(fd, LOCK_EX | LOCK_NB) != 0;
+		close(fd);
+		if (in_use)
 			continue;
 		char shm_name[NAME_MAX + 2];
 		snprintf(shm_name, sizeof(shm_name), "/%s", e->d_name);

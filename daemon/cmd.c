@@ -29,6 +29,26 @@ static int attr_index(const struct vg_cmd *cmd, const char *name)
 	return -1;
 }
 
+/*
+ * LDMS's other spellings of an attribute, accepted wherever the command has
+ * the attribute they stand for (LDMS's global attribute table gives
+ * interval_us the same id as interval).
+ */
+static const struct {
+	const char *alias, *name;
+} attr_aliases[] = {
+	{"interval_us", "interval"},
+};
+
+static int attr_index_or_alias(const struct vg_cmd *cmd, const char *name)
+{
+	int idx = attr_index(cmd, name);
+	for (size_t i = 0; idx < 0 && i < VG_ARRAY_LEN(attr_aliases); i++)
+		if (strcmp(attr_aliases[i].alias, name) == 0)
+			idx = attr_index(cmd, attr_aliases[i].name);
+	return idx;
+}
+
 static void list_attrs(const struct vg_cmd *cmd, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -100,6 +120,40 @@ void vg_cmd_args_free(struct vg_cmd_args *args)
 	args->extra.count = 0;
 }
 
+/*
+ * The next whitespace-separated token, NUL-terminated in place.  A $(...)
+ * command substitution (env values, as in LDMS) is one token even if the
+ * command has spaces.
+ */
+static char *next_token(char **cursor)
+{
+	char *p = *cursor;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (!*p) {
+		*cursor = p;
+		return NULL;
+	}
+	char *start = p;
+	int depth = 0;
+	for (; *p; p++) {
+		if (p[0] == '$' && p[1] == '(') {
+			depth++;
+			p++;
+		} else if (*p == '(' && depth > 0) {
+			depth++; /* parentheses inside the command */
+		} else if (*p == ')' && depth > 0) {
+			depth--;
+		} else if (depth == 0 && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+			break;
+		}
+	}
+	if (*p)
+		*p++ = '\0';
+	*cursor = p;
+	return start;
+}
+
 int vg_cmd_parse(const char *line, struct vg_cmd_args *args, struct vg_err *err)
 {
 	struct vg_err local;
@@ -109,8 +163,8 @@ int vg_cmd_parse(const char *line, struct vg_cmd_args *args, struct vg_err *err)
 	args->storage = strdup(line);
 	if (!args->storage)
 		return vg_errf(err, ENOMEM, "out of memory");
-	char *save = NULL;
-	char *verb = strtok_r(args->storage, " \t\r\n", &save);
+	char *cursor = args->storage;
+	char *verb = next_token(&cursor);
 	if (!verb) {
 		vg_cmd_args_free(args);
 		return 0;
@@ -130,7 +184,7 @@ int vg_cmd_parse(const char *line, struct vg_cmd_args *args, struct vg_err *err)
 		}
 	}
 	char *tok;
-	while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+	while ((tok = next_token(&cursor))) {
 		char *eq = strchr(tok, '=');
 		if (!eq || eq == tok) {
 			vg_errf(err, EINVAL, "%s: expected attribute=value, got '%s'", cmd->name, tok);
@@ -138,7 +192,7 @@ int vg_cmd_parse(const char *line, struct vg_cmd_args *args, struct vg_err *err)
 		}
 		*eq = '\0';
 		const char *key = tok, *value = eq + 1;
-		int idx = attr_index(cmd, key);
+		int idx = attr_index_or_alias(cmd, key);
 		if (idx < 0) {
 			if (!(cmd->flags & VG_CMD_PASS_EXTRA)) {
 				char names[512];
@@ -153,7 +207,8 @@ int vg_cmd_parse(const char *line, struct vg_cmd_args *args, struct vg_err *err)
 			continue;
 		}
 		if (args->vals[idx].str) {
-			vg_errf(err, EINVAL, "%s: attribute '%s' given twice", cmd->name, key);
+			vg_errf(err, EINVAL, "%s: attribute '%s' given twice", cmd->name,
+				cmd->attrs[idx].name);
 			goto fail;
 		}
 		if (!convert(&cmd->attrs[idx], value, args, idx)) {

@@ -28,7 +28,8 @@ static const struct vg_attr_spec config_attrs[] = {
 static const struct vg_attr_spec start_attrs[] = {
 	{"name", VG_A_NAME, REQ, NULL, "Instance name of a configured sampler."},
 	{"interval", VG_A_DURATION, REQ, NULL,
-	 "Sampling interval: microseconds, or with a unit (1s, 500ms)."},
+	 "Sampling interval: microseconds, or with a unit (1s, 500ms); at least 1ms. "
+	 "LDMS's interval_us= is accepted too."},
 	{"offset", VG_A_DURATION, 0, "0",
 	 "Offset from the interval boundary on the wall clock; |offset| <= interval/2. "
 	 "Samples are always aligned to interval boundaries, so that nodes sample in phase."},
@@ -50,6 +51,9 @@ static const struct vg_attr_spec listen_attrs[] = {
 	{"port", VG_A_PORT, 0, "411", "Port to listen on."},
 	{"host", VG_A_STR, 0, NULL,
 	 "Address to bind (a name, an IPv4 or IPv6 address); default: every address."},
+	{"auth", VG_A_NAME, 0, "DEFAULT",
+	 "Authentication domain; DEFAULT (the -a of the command line, 'none' in this version) "
+	 "is the only one until auth_add exists."},
 	END,
 };
 

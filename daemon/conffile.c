@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "core/log.h"
 #include "daemon/conffile.h"
@@ -67,6 +68,70 @@ int vg_config_expand(const char *line, const char *where, struct vg_strbuf *out)
 		p = q + 1;
 	}
 	return out->oom ? -ENOMEM : 0;
+}
+
+int vg_config_subst_cmd(const char *value, struct vg_strbuf *out, struct vg_err *err)
+{
+	vg_strbuf_reset(out);
+	const char *p = value;
+	const char *start;
+	while ((start = strstr(p, "$("))) {
+		vg_strbuf_append(out, p, (size_t)(start - p));
+		int depth = 1;
+		const char *q = start + 2;
+		for (; *q && depth; q++) {
+			if (q[0] == '$' && q[1] == '(') {
+				depth++;
+				q++;
+			} else if (*q == '(') {
+				depth++;
+			} else if (*q == ')') {
+				depth--;
+			}
+		}
+		if (depth)
+			return vg_errf(err, EINVAL, "unterminated $( in '%s'", value);
+		char *cmd = strndup(start + 2, (size_t)(q - 1 - (start + 2)));
+		if (!cmd)
+			return vg_errf(err, ENOMEM, "out of memory");
+		FILE *f = popen(cmd, "re");
+		if (!f) {
+			int rc = vg_errf(err, errno, "cannot run $(%s): %s", cmd, strerror(errno));
+			free(cmd);
+			return rc;
+		}
+		char buf[4096];
+		size_t n, before = out->len;
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			vg_strbuf_append(out, buf, n);
+		int status = pclose(f);
+		while (out->len > before && out->buf[out->len - 1] == '\n')
+			out->buf[--out->len] = '\0';
+		if (status != 0) {
+			int rc = vg_errf(err, EINVAL, "$(%s) failed (exit status %d)", cmd,
+					 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			free(cmd);
+			return rc;
+		}
+		free(cmd);
+		p = q;
+	}
+	vg_strbuf_puts(out, p);
+	return out->oom ? vg_errf(err, ENOMEM, "out of memory") : 0;
+}
+
+int vg_config_env(const struct vg_kvlist *kv, struct vg_err *err)
+{
+	struct vg_strbuf value;
+	vg_strbuf_init(&value);
+	int rc = 0;
+	for (size_t i = 0; i < kv->count && rc == 0; i++) {
+		rc = vg_config_subst_cmd(kv->items[i].value, &value, err);
+		if (rc == 0 && setenv(kv->items[i].key, vg_strbuf_str(&value), 1))
+			rc = vg_errf(err, errno, "env %s: %s", kv->items[i].key, strerror(errno));
+	}
+	vg_strbuf_free(&value);
+	return rc;
 }
 
 /* Cut a comment: '#' at the start or after whitespace (LDMS's rule). */
@@ -168,10 +233,10 @@ static int on_line(const char *line, int lineno, void *arg)
 	const char *verb = args.cmd->name;
 	if (strcmp(verb, "env") == 0) {
 		/* applied now so that the following lines can use the variables */
-		for (size_t i = 0; i < args.extra.count; i++)
-			setenv(args.extra.items[i].key, args.extra.items[i].value, 1);
+		struct vg_err eerr;
+		rc = vg_config_env(&args.extra, &eerr);
 		vg_cmd_args_free(&args);
-		return 0;
+		return rc ? vg_errf(st->err, -rc, "%s: %s", where, eerr.msg) : 0;
 	}
 	if (strcmp(verb, "include") == 0) {
 		char *inc = strdup(vg_arg_str(&args, "path"));
@@ -202,6 +267,11 @@ static int read_file(struct vg_config *cfg, const char *path, int depth, struct 
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return vg_errf(err, errno, "cannot read config file %s: %s", path, strerror(errno));
+	struct stat sb;
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fclose(f);
+		return vg_errf(err, EISDIR, "config file %s is a directory", path);
+	}
 	struct vg_strbuf text;
 	vg_strbuf_init(&text);
 	char chunk[8192];
@@ -227,7 +297,11 @@ static int read_file(struct vg_config *cfg, const char *path, int depth, struct 
 	if (!rc) {
 		struct read_state st = {cfg, path, depth, err, {0}};
 		vg_strbuf_init(&st.expanded);
-		rc = vg_config_lines(vg_strbuf_str(&text), on_line, &st);
+		const char *start = vg_strbuf_str(&text);
+		/* an editor's UTF-8 byte-order mark is not part of the first command */
+		if (strncmp(start, "\xef\xbb\xbf", 3) == 0)
+			start += 3;
+		rc = vg_config_lines(start, on_line, &st);
 		vg_strbuf_free(&st.expanded);
 	}
 	vg_strbuf_free(&text);

@@ -45,6 +45,17 @@ int vg_config_read(struct vg_config *cfg, const char *path, struct vg_err *err);
 int vg_config_expand(const char *line, const char *where, struct vg_strbuf *out);
 
 /*
+ * Replace each $(command) in an env value by the command's output (through
+ * /bin/sh, trailing newlines removed), as LDMS does: e.g.
+ * env COMPONENT_ID=$(cat /proc/cray_xt/nid).  A command that fails is an
+ * error naming it.
+ */
+int vg_config_subst_cmd(const char *value, struct vg_strbuf *out, struct vg_err *err);
+
+/* Apply `env NAME=VALUE ...` (with command substitution) to the environment. */
+int vg_config_env(const struct vg_kvlist *kv, struct vg_err *err);
+
+/*
  * Split text into logical lines (continuations joined, comments removed)
  * and call fn for each non-empty one with its first physical line number.
  * Stops at the first non-zero return and returns it.

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -41,6 +42,16 @@ int ldmsd_start_core(struct ldmsd *d, struct vg_err *err)
 	char pool_name[64];
 	snprintf(pool_name, sizeof(pool_name), "vigil.%ld.sets", (long)getpid());
 	uint64_t size = d->set_memory ? d->set_memory : VG_POOL_DEFAULT_SIZE;
+	/* tmpfs takes any size and kills the writer with SIGBUS when it runs out */
+	struct statvfs fs;
+	if (statvfs("/dev/shm", &fs) == 0 && size > (uint64_t)fs.f_bavail * fs.f_frsize) {
+		char want[32], have[32];
+		vg_log(VG_LOG_WARNING, "ldmsd",
+		       "set memory of %s is more than the %s free in /dev/shm: sets beyond that "
+		       "will fail; lower -m or grow /dev/shm",
+		       vg_format_size(size, want, sizeof(want)),
+		       vg_format_size((uint64_t)fs.f_bavail * fs.f_frsize, have, sizeof(have)));
+	}
 	d->pool = vg_pool_create(pool_name, (size_t)size, err);
 	if (!d->pool)
 		return -err->code;
@@ -101,6 +112,12 @@ int ldmsd_run_line(struct ldmsd *d, const char *line, const char *where, struct 
 int h_listen(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
 	struct ldmsd *d = ctx->d;
+	const char *auth = vg_arg_str(args, "auth");
+	if (strcmp(auth, "DEFAULT") != 0 && strcmp(auth, "none") != 0)
+		return vg_errf(ctx->err, ENOENT,
+			       "listen: authentication domain '%s' does not exist (only DEFAULT "
+			       "and none in this version)",
+			       auth);
 	unsigned flags = d->remote_control ? VG_LISTEN_CONTROL : 0;
 	return vg_server_listen(d->server, vg_arg_str(args, "xprt"), vg_arg_str(args, "host"),
 				(uint16_t)vg_arg_u64(args, "port"), flags, ctx->err);
@@ -170,11 +187,7 @@ int h_daemon_exit(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 
 int h_env(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
-	for (size_t i = 0; i < args->extra.count; i++)
-		if (setenv(args->extra.items[i].key, args->extra.items[i].value, 1))
-			return vg_errf(ctx->err, errno, "env %s: %s", args->extra.items[i].key,
-				       strerror(errno));
-	return 0;
+	return vg_config_env(&args->extra, ctx->err);
 }
 
 int h_include(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -56,7 +57,8 @@ static void usage(FILE *f)
 		"                       address (IPv4, IPv6 such as ::1, or a name); default all\n"
 		"  -c FILE              read config commands from FILE; repeatable, in order\n"
 		"  -S PATH              control socket for ldmsctl (mode 0600)\n"
-		"  -l FILE              log to FILE (\"syslog\" for syslog; default stderr)\n"
+		"  -l FILE              log to FILE (\"syslog\" for syslog; default: stderr\n"
+		"                       with -F, syslog when daemonized)\n"
 		"  -v LEVEL             log level: DEBUG, INFO, WARNING, ERROR (default),\n"
 		"                       CRITICAL, QUIET\n"
 		"  -m SIZE              set memory, e.g. 512K, 2M (default 4M; env LDMSD_MEM_SZ)\n"
@@ -65,10 +67,12 @@ static void usage(FILE *f)
 		"                       /var/run/ldmsd.pid, or $LDMSD_PIDFILE)\n"
 		"  -F                   stay in the foreground\n"
 		"  -u PLUGIN            print a plugin's configuration attributes and exit\n"
+		"                       (all, sampler or store: every such plugin)\n"
 		"  -a none              authentication (only 'none' in this version)\n"
 		"      --remote-control accept config commands on -x endpoints too (unsafe\n"
 		"                       until authentication exists)\n"
 		"      --dump-commands=man|text  print the config command reference and exit\n"
+		"  -P N, -B MODE, -t    LDMS options, accepted and ignored\n"
 		"  -V                   print the version and exit\n"
 		"  -h, --help           print this help and exit\n"
 		"\n"
@@ -142,28 +146,65 @@ static void daemonize_done(int status)
 	(void)w;
 	close(ready_fd);
 	ready_fd = -1;
+	/*
+	 * Let go of the terminal or pipe that started us: a launcher such as
+	 * ssh, pdsh or $(...) waits for every holder of its stdout to close.
+	 */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
 		close(null);
 	}
 }
 
 /* ------------------------------------------------------------------ pid file */
 
-static int write_pidfile(const char *path, bool explicit_path)
+/* The pid a pid file holds, or 0. */
+static long pidfile_pid(const char *path)
 {
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	long pid = 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid;
+}
+
+static int write_pidfile(const char *path, bool explicit_path, struct vg_err *err)
+{
+	long other = pidfile_pid(path);
+	if (other > 0 && other != (long)getpid() && (kill((pid_t)other, 0) == 0 || errno == EPERM))
+		return vg_errf(err, EEXIST,
+			       "pid file %s belongs to running process %ld (another ldmsd?): stop "
+			       "it or choose another file with -r",
+			       path, other);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		vg_log(explicit_path ? VG_LOG_ERROR : VG_LOG_WARNING, "ldmsd",
-		       "cannot write pid file %s: %s", path, strerror(errno));
-		return explicit_path ? -errno : 0;
+		if (!explicit_path) {
+			vg_log(VG_LOG_WARNING, "ldmsd", "cannot write pid file %s: %s (give -r FILE)",
+			       path, strerror(errno));
+			return 0;
+		}
+		return vg_errf(err, errno, "cannot write pid file %s: %s", path, strerror(errno));
 	}
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	ssize_t w = write(fd, buf, (size_t)n);
 	close(fd);
-	return w == n ? 0 : -EIO;
+	if (w != n)
+		return vg_errf(err, EIO, "cannot write pid file %s", path);
+	return 0;
+}
+
+/* Remove the pid file only if it is still ours (another daemon may have taken it). */
+static void remove_pidfile(const char *path)
+{
+	if (pidfile_pid(path) == (long)getpid())
+		unlink(path);
 }
 
 /* ------------------------------------------------------------------ signals */
@@ -215,6 +256,9 @@ static int listen_endpoints(struct ldmsd *d, const struct options *o, struct vg_
 						sizeof(host), err);
 		if (rc)
 			return rc;
+		if (port == 0)
+			return vg_errf(err, EINVAL, "-x %s: the port must be from 1 to 65535",
+				       o->listen[i]);
 		unsigned flags = d->remote_control ? VG_LISTEN_CONTROL : 0;
 		rc = vg_server_listen(d->server, xprt, host[0] ? host : NULL, port, flags, err);
 		if (rc) {
@@ -233,25 +277,70 @@ static int listen_endpoints(struct ldmsd *d, const struct options *o, struct vg_
 	return 0;
 }
 
+static void show_usage(const struct vg_plugin *p)
+{
+	const char *u = p->ops->usage ? p->ops->usage() : "(no attributes documented)\n";
+	printf("%s: %s\n%s\n", p->name, p->ops->summary ? p->ops->summary : "", u);
+}
+
+/*
+ * -u NAME prints one plugin's attributes; -u all, -u sampler and -u store
+ * (as LDMS) print every plugin of that kind found in the search path.
+ */
 static int print_plugin_usage(const char *name)
 {
 	struct vg_plugin_host host = {NULL, NULL};
 	struct vg_plugin *p;
 	struct vg_err err;
-	if (vg_plugin_load(&host, name, NULL, &p, &err)) {
-		fprintf(stderr, "%s: %s\n", progname, err.msg);
-		return 1;
+	int kind = strcmp(name, "all") == 0	  ? 0
+		   : strcmp(name, "sampler") == 0 ? VG_PLUGIN_SAMPLER
+		   : strcmp(name, "store") == 0	  ? VG_PLUGIN_STORE
+						  : -1;
+	if (kind < 0) {
+		if (vg_plugin_load(&host, name, NULL, &p, &err)) {
+			fprintf(stderr, "%s: %s\n", progname, err.msg);
+			return 1;
+		}
+		show_usage(p);
+		vg_plugin_unload(p);
+		return 0;
 	}
-	const char *u = p->ops->usage ? p->ops->usage() : "(no attributes documented)\n";
-	printf("%s: %s\n%s", p->name, p->ops->summary ? p->ops->summary : "", u);
-	vg_plugin_unload(p);
-	return 0;
+	char path[8192];
+	vg_strlcpy(path, vg_plugin_search_path(), sizeof(path));
+	int shown = 0;
+	char *save = NULL;
+	for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		DIR *dp = opendir(dir);
+		if (!dp)
+			continue;
+		struct dirent *de;
+		while ((de = readdir(dp))) {
+			size_t len = strlen(de->d_name);
+			if (len < 4 || strcmp(de->d_name + len - 3, ".so") != 0)
+				continue;
+			char plugin[256];
+			snprintf(plugin, sizeof(plugin), "%.*s", (int)(len - 3), de->d_name);
+			/* not every library in a directory is a plugin: skip those quietly */
+			if (vg_plugin_load(&host, plugin, NULL, &p, &err))
+				continue;
+			if (kind == 0 || (int)p->ops->type == kind) {
+				show_usage(p);
+				shown++;
+			}
+			vg_plugin_unload(p);
+		}
+		closedir(dp);
+	}
+	if (!shown)
+		fprintf(stderr, "%s: no %s plugins in %s\n", progname, kind ? name : "",
+			vg_plugin_search_path());
+	return shown ? 0 : 1;
 }
 
 enum {
 	OPT_LISTEN = 1, OPT_CONFIG, OPT_CTL, OPT_LOG, OPT_LEVEL, OPT_MEM, OPT_NAME, OPT_PIDFILE,
 	OPT_FG, OPT_USAGE, OPT_AUTH, OPT_AUTH_ARG, OPT_IGNORED, OPT_REMOTE, OPT_DUMP, OPT_VERSION,
-	OPT_HELP,
+	OPT_HELP, OPT_OBSOLETE,
 };
 
 /* LDMS v4's options (short and long names), and ours. */
@@ -270,6 +359,7 @@ static const struct vg_option options[] = {
 	{OPT_AUTH_ARG, 'A', "default_auth_args", true},
 	{OPT_IGNORED, 'P', "worker_threads", true}, /* one thread does it all */
 	{OPT_IGNORED, 'B', "banner", true},
+	{OPT_OBSOLETE, 't', NULL, false},
 	{OPT_REMOTE, 0, "remote-control", false},
 	{OPT_DUMP, 0, "dump-commands", true},
 	{OPT_VERSION, 'V', "version", false},
@@ -332,6 +422,9 @@ static int parse_options(int argc, char **argv, struct ldmsd *d, struct options 
 			break;
 		case OPT_AUTH_ARG: break; /* options of the 'none' auth: there are none */
 		case OPT_IGNORED: break;
+		case OPT_OBSOLETE:
+			fprintf(stderr, "%s: -t is no longer supported (ignored)\n", progname);
+			break;
 		case OPT_REMOTE: d->remote_control = true; break;
 		case OPT_DUMP: {
 			struct vg_strbuf sb;
@@ -400,11 +493,8 @@ static int start_up(struct ldmsd *d, const struct options *o, bool default_pidfi
 	if (rc == 0)
 		rc = run_config(d, &cfg, false, err);
 	vg_config_free(&cfg);
-	if (rc == 0 && d->pidfile) {
-		rc = write_pidfile(d->pidfile, !default_pidfile);
-		if (rc)
-			vg_errf(err, -rc, "cannot write pid file %s: %s", d->pidfile, strerror(-rc));
-	}
+	if (rc == 0 && d->pidfile)
+		rc = write_pidfile(d->pidfile, !default_pidfile, err);
 	if (rc == 0 && (vg_loop_signal(d->loop, SIGTERM, on_stop_signal, d) ||
 			vg_loop_signal(d->loop, SIGINT, on_stop_signal, d) ||
 			vg_loop_signal(d->loop, SIGHUP, on_hup, NULL)))
@@ -456,6 +546,9 @@ int main(int argc, char **argv)
 			d.pidfile = strdup(env ? env : "/var/run/ldmsd.pid");
 			default_pidfile = true;
 		}
+		/* stdout and stderr go away once we are up: without -l, log to syslog */
+		if (!o.log_path)
+			o.log_path = "syslog";
 		daemonize_begin();
 	}
 	rc = vg_log_open(o.log_path, &err);
@@ -478,7 +571,7 @@ int main(int argc, char **argv)
 		vg_log(VG_LOG_CRITICAL, "ldmsd", "event loop failed: %s", strerror(-rc));
 	vg_log(VG_LOG_INFO, "ldmsd", "exiting");
 	if (d.pidfile)
-		unlink(d.pidfile);
+		remove_pidfile(d.pidfile);
 	if (d.control_path)
 		unlink(d.control_path);
 	ldmsd_shutdown(&d);

@@ -14,6 +14,9 @@
 #include "daemon/daemon.h"
 #include "daemon/handlers.h"
 
+/* Below this a sampler busy-loops a core: almost always a unit mistake. */
+#define VG_SAMPLE_INTERVAL_MIN_US 1000
+
 static const char *state_name(const struct vg_plugin *p)
 {
 	switch (p->state) {
@@ -114,7 +117,7 @@ int h_config(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	if (!p)
 		return -ENOENT;
 	int rc = vg_plugin_configure(p, &args->extra, ctx->err);
-	if (rc && ctx->err && !strstr(ctx->err->msg, p->name))
+	if (rc)
 		vg_err_prefix(ctx->err, "%s", p->name);
 	return rc;
 }
@@ -144,8 +147,11 @@ int h_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 			       p->name);
 	int64_t interval = vg_arg_i64(args, "interval");
 	int64_t offset = vg_arg_i64(args, "offset");
-	if (interval <= 0)
-		return vg_errf(ctx->err, EINVAL, "start %s: interval must be positive", p->name);
+	if (interval < VG_SAMPLE_INTERVAL_MIN_US)
+		return vg_errf(ctx->err, EINVAL,
+			       "start %s: interval %" PRId64 " us is below %d ms (a plain number is "
+			       "microseconds: write the unit, e.g. interval=1s or interval=100ms)",
+			       p->name, interval, VG_SAMPLE_INTERVAL_MIN_US / 1000);
 	if (offset > interval / 2 || offset < -(interval / 2))
 		return vg_errf(ctx->err, EINVAL,
 			       "start %s: offset %" PRId64 " us is incompatible with interval %" PRId64

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,7 +338,28 @@ int vg_plugin_configure(struct vg_plugin *p, const struct vg_kvlist *kv, struct 
 		err = &local;
 	vg_err_clear(err);
 	static const struct vg_kvlist none = {0, NULL};
-	int rc = p->ops->config(p, kv ? kv : &none, err);
+	if (!kv)
+		kv = &none;
+	const char *const *known = p->ops->size >= offsetof(struct vg_plugin_ops, attrs) +
+							  sizeof(p->ops->attrs)
+					   ? p->ops->attrs
+					   : NULL;
+	for (size_t i = 0; known && i < kv->count; i++) {
+		size_t k = 0;
+		while (known[k] && strcmp(known[k], kv->items[i].key) != 0)
+			k++;
+		if (known[k])
+			continue;
+		char list[512] = "";
+		size_t n = 0;
+		for (k = 0; known[k] && n < sizeof(list); k++)
+			if (strcmp(known[k], "set") != 0 && strcmp(known[k], "metrics_type") != 0)
+				n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
+						      known[k]);
+		return vg_errf(err, EINVAL, "unknown attribute '%s' (%s takes %s)", kv->items[i].key,
+			       p->plugin, list);
+	}
+	int rc = p->ops->config(p, kv, err);
 	if (rc < 0) {
 		if (!err->msg[0])
 			vg_errf(err, -rc, "%s", strerror(-rc));

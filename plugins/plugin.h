@@ -72,6 +72,13 @@ struct vg_plugin_ops {
 	int (*sample)(struct vg_plugin *p);
 	/* Release everything the instance holds. */
 	void (*term)(struct vg_plugin *p);
+	/*
+	 * The attribute names config() accepts, NULL-terminated, or NULL to take
+	 * anything.  The daemon refuses a config line with any other attribute,
+	 * naming it and listing these: a typo such as componentid= is an error,
+	 * not a silently ignored setting (LDMS ignores it).
+	 */
+	const char *const *attrs;
 	/* Store operations will be appended here (gated on size). */
 };
 

@@ -136,8 +136,8 @@ int vg_base_config(struct vg_plugin *p, const struct vg_kvlist *kv, const char *
 	if (!instance || !*instance)
 		return vg_errf(err, EINVAL,
 			       "the attribute 'instance' is required: give the set's instance "
-			       "name, e.g. instance=node1/%s",
-			       default_schema);
+			       "name, e.g. instance=%s/%s",
+			       producer, default_schema);
 
 	struct vg_sampler_base *b = calloc(1, sizeof(*b));
 	if (!b)

@@ -26,6 +26,16 @@
 
 #include "plugins/plugin.h"
 
+/*
+ * The common attributes, for a sampler's vg_plugin_ops.attrs:
+ *   static const char *const attrs[] = {VG_BASE_ATTRS, "maxcpu", NULL};
+ * "set" is listed so that the base can say it is obsolete, rather than the
+ * daemon calling it unknown.
+ */
+#define VG_BASE_ATTRS                                                                   \
+	"producer", "instance", "component_id", "schema", "job_set", "uid", "gid", "perm", \
+		"set_array_card", "set"
+
 #define VG_BASE_DEFAULT_PERM 0440
 #define VG_BASE_DEFAULT_JOB_SET "job_info"
 

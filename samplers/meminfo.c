@@ -6,6 +6,9 @@
 
 #include "plugins/plugin.h"
 #include "plugins/procfile.h"
+#include "plugins/sampler_base.h"
+
+static const char *const attrs[] = {VG_BASE_ATTRS, NULL};
 
 static const char *meminfo_usage(void)
 {
@@ -30,4 +33,5 @@ const struct vg_plugin_ops vigil_plugin = {
 	.config = meminfo_config,
 	.sample = vg_kvsampler_sample,
 	.term = vg_kvsampler_term,
+	.attrs = attrs,
 };

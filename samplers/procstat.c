@@ -228,14 +228,12 @@ static int parse_options(const struct vg_kvlist *kv, uint32_t *maxcpu, bool *clk
 		*maxcpu = (uint32_t)n;
 	}
 	*clk_tck = false;
+	/* LDMS turns it on for "1" only; "2" or "yes" would silently differ from LDMS */
 	if ((v = vg_kv_get(kv, "sc_clk_tck"))) {
-		uint64_t n;
-		if (vg_parse_bool(v, clk_tck) < 0) {
-			if (vg_parse_u64(v, 10, &n) < 0)
-				return vg_errf(err, EINVAL, "sc_clk_tck=%s is not valid: give 1 or 0",
-					       v);
-			*clk_tck = n != 0;
-		}
+		if (strcmp(v, "1") == 0)
+			*clk_tck = true;
+		else if (strcmp(v, "0") != 0)
+			return vg_errf(err, EINVAL, "sc_clk_tck=%s is not valid: give 1 or 0", v);
 	}
 	return 0;
 }
@@ -407,6 +405,9 @@ static void procstat_term(struct vg_plugin *p)
 	procstat_free(ps);
 }
 
+/* metrics_type is LDMS's, now obsolete: listed so that config says so */
+static const char *const attrs[] = {VG_BASE_ATTRS, "maxcpu", "sc_clk_tck", "metrics_type", NULL};
+
 const struct vg_plugin_ops vigil_plugin = {
 	.api_version = VG_PLUGIN_API_VERSION,
 	.size = sizeof(struct vg_plugin_ops),
@@ -417,4 +418,5 @@ const struct vg_plugin_ops vigil_plugin = {
 	.config = procstat_config,
 	.sample = procstat_sample,
 	.term = procstat_term,
+	.attrs = attrs,
 };

@@ -49,6 +49,8 @@ static void usage(FILE *f)
 }
 
 static int failures;
+static const char *source_file; /* -s FILE: errors name FILE:LINE */
+static int source_line;
 
 static int run_one(struct vg_client *c, const char *line)
 {
@@ -65,6 +67,8 @@ static int run_one(struct vg_client *c, const char *line)
 	}
 	const char *text = vg_strbuf_str(&reply);
 	FILE *f = status ? stderr : stdout;
+	if (status && source_file)
+		fprintf(f, "%s:%d: ", source_file, source_line);
 	fputs(text, f);
 	if (reply.len && text[reply.len - 1] != '\n')
 		fputc('\n', f);
@@ -76,6 +80,7 @@ static int run_one(struct vg_client *c, const char *line)
 
 static int on_file_line(const char *line, int lineno, void *arg)
 {
+	source_line = lineno;
 	/* a lost connection ends the run; a failed command does not */
 	return run_one(arg, line) ? 1 : 0;
 }
@@ -186,6 +191,7 @@ int main(int argc, char **argv)
 			while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 				vg_strbuf_append(&text, buf, n);
 			fclose(f);
+			source_file = file;
 			vg_config_lines(vg_strbuf_str(&text), on_file_line, cl);
 			vg_strbuf_free(&text);
 		}

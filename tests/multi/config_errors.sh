@@ -53,6 +53,21 @@ expect_startup_error missing_include "missing_include.conf:1: in file included h
 '
 expect_startup_error set_memory "set memory" 'set_memory size=16K
 '
+expect_startup_error tiny_interval "tiny_interval.conf:3: start meminfo: interval 1 us is below 1 ms" 'load name=meminfo
+config name=meminfo producer=n1 instance=n1/meminfo
+start name=meminfo interval=1
+'
+expect_startup_error typo "typo.conf:2: meminfo: unknown attribute 'componentid'" 'load name=meminfo
+config name=meminfo producer=n1 instance=n1/meminfo componentid=5
+'
+"$LDMSD" -F -x sock:0 -c /dev/null >"$TMP/port0.out" 2>&1 && fail "-x sock:0 was accepted"
+grep -q "the port must be from 1 to 65535" "$TMP/port0.out" || fail "port 0: $(cat "$TMP/port0.out")"
+"$LDMSD" -u sampler >"$TMP/u.out" 2>&1 || fail "ldmsd -u sampler failed: $(cat "$TMP/u.out")"
+for p in meminfo vmstat procstat; do
+	grep -q "^$p: " "$TMP/u.out" || fail "ldmsd -u sampler does not describe $p"
+done
+"$LDMSD" -t -V >"$TMP/t.out" 2>&1 || fail "LDMS's obsolete -t is refused"
+grep -q "no longer supported" "$TMP/t.out" || fail "-t: $(cat "$TMP/t.out")"
 
 # a port in use is a clear error
 busy=$(free_port)
@@ -78,15 +93,22 @@ port=$(free_port)
 grep -q "bad.conf:2: unknown command 'bogus'" "$TMP/bad.out" || fail "daemonized error: $(cat "$TMP/bad.out")"
 [ ! -e "$TMP/bad.pid" ] || fail "pid file written for a failed start"
 
-# daemonized: a good start returns 0 at once and leaves a running daemon
+# daemonized: a good start returns 0 at once and leaves a running daemon; it lets go of
+# the launcher's stdout (as $(...), ssh and pdsh wait for every holder of it to close)
 port=$(free_port)
-"$LDMSD" -x "sock:$port:127.0.0.1" -c "$TMP/good.conf" -r "$TMP/good.pid" -l "$TMP/daemon.log" \
-	2>"$TMP/daemon.err" || fail "daemonized start failed: $(cat "$TMP/daemon.err")"
+out=$(timeout 10 "$LDMSD" -x "sock:$port:127.0.0.1" -c "$TMP/good.conf" -r "$TMP/good.pid" \
+	-l "$TMP/daemon.log" 2>"$TMP/daemon.err") || fail "daemonized start failed or kept the launcher's stdout: $(cat "$TMP/daemon.err")"
 [ -s "$TMP/good.pid" ] || fail "no pid file"
 DPID=$(cat "$TMP/good.pid")
 PIDS="$PIDS $DPID"
 kill -0 "$DPID" || fail "daemon $DPID is not running"
 wait_for 10 listening "$port" || fail "daemon not listening"
+# a second daemon with the same pid file is refused, and does not take the file
+port2=$(free_port)
+"$LDMSD" -x "sock:$port2:127.0.0.1" -c "$TMP/good.conf" -r "$TMP/good.pid" >"$TMP/second.out" 2>&1 &&
+	fail "a second daemon took a pid file of a running one"
+grep -q "belongs to running process $DPID" "$TMP/second.out" || fail "pid file clash: $(cat "$TMP/second.out")"
+[ "$(cat "$TMP/good.pid")" = "$DPID" ] || fail "the pid file changed"
 [ "$("$LDMS_LS" -h 127.0.0.1 -p "$port" | wc -l)" -eq 3 ] || fail "daemon does not serve 3 sets"
 kill -TERM "$DPID"
 gone() { ! kill -0 "$DPID" 2>/dev/null; }

@@ -50,6 +50,10 @@ static void test_parse_table(void)
 		{"config name=meminfo producer=n1 instance=n1/meminfo bogus=1", 1, NULL},
 		{"daemon_status", 1, NULL},
 		{"daemon_status verbose=1", -EINVAL, "unknown attribute"},
+		{"start name=m interval_us=1000000", 1, NULL},
+		{"start name=m interval=1s interval_us=2s", -EINVAL, "'interval' given twice"},
+		{"listen xprt=sock port=411 auth=DEFAULT", 1, NULL},
+		{"env X=$(echo a b) Y=1", 1, NULL},
 	};
 	for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
 		struct vg_cmd_args args;
@@ -98,6 +102,18 @@ static void test_typed_values(void)
 	CU_ASSERT_STRING_EQUAL(args.extra.items[2].key, "x");
 	CU_ASSERT_STRING_EQUAL(args.extra.items[2].value, "a=b");
 	CU_ASSERT_STRING_EQUAL(vg_kv_get(&args.extra, "producer"), "n1");
+	vg_cmd_args_free(&args);
+	/* LDMS's interval_us is interval */
+	CU_ASSERT_EQUAL_FATAL(vg_cmd_parse("start name=m interval_us=250000", &args, NULL), 1);
+	CU_ASSERT_EQUAL(vg_arg_i64(&args, "interval"), 250000);
+	vg_cmd_args_free(&args);
+	/* a command substitution with spaces is one token */
+	CU_ASSERT_EQUAL_FATAL(vg_cmd_parse("env A=$(echo x y) B=$(printf '(%s)' z) C=3", &args, NULL),
+			      1);
+	CU_ASSERT_EQUAL(args.extra.count, 3);
+	CU_ASSERT_STRING_EQUAL(vg_kv_get(&args.extra, "A"), "$(echo x y)");
+	CU_ASSERT_STRING_EQUAL(vg_kv_get(&args.extra, "B"), "$(printf '(%s)' z)");
+	CU_ASSERT_STRING_EQUAL(vg_kv_get(&args.extra, "C"), "3");
 	vg_cmd_args_free(&args);
 }
 
@@ -173,6 +189,25 @@ static void test_file_syntax(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(cfg.lines[2].where, "a.conf:7"));
 	/* an unset variable is empty */
 	CU_ASSERT_STRING_EQUAL(vg_kv_get(&cfg.lines[3].args.extra, "x"), "y");
+	vg_config_free(&cfg);
+
+	/* env runs $(command) as LDMS does, before the next line reads the variable */
+	path = write_file("cmd.conf", "\xef\xbb\xbf# an editor's byte-order mark first\n"
+				      "env VIGIL_TEST_CMD=$(echo node 42 | tr ' ' -)\n"
+				      "load name=x${VIGIL_TEST_CMD}\n");
+	vg_config_init(&cfg);
+	CU_ASSERT_EQUAL_FATAL(vg_config_read(&cfg, path, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg.n, 1);
+	CU_ASSERT_STRING_EQUAL(vg_arg_str(&cfg.lines[0].args, "name"), "xnode-42");
+	vg_config_free(&cfg);
+	path = write_file("badcmd.conf", "load name=a\nenv X=$(exit 3)\n");
+	vg_config_init(&cfg);
+	CU_ASSERT_EQUAL(vg_config_read(&cfg, path, &err), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "badcmd.conf:2: $(exit 3) failed (exit status 3)"));
+	vg_config_free(&cfg);
+	vg_config_init(&cfg);
+	CU_ASSERT_EQUAL(vg_config_read(&cfg, tmpdir, &err), -EISDIR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is a directory"));
 	vg_config_free(&cfg);
 }
 
@@ -264,6 +299,12 @@ static void test_plugin_commands(void)
 			-EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "interval/2"));
 	CU_ASSERT_EQUAL(run(&d, "stop name=meminfo", &reply, &err), -EBUSY);
+	CU_ASSERT_EQUAL(run(&d, "start name=meminfo interval=1", &reply, &err), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "write the unit, e.g. interval=1s"));
+	CU_ASSERT_EQUAL(run(&d, "config name=meminfo perm=9", &reply, &err), -EBUSY);
+	CU_ASSERT_EQUAL(strncmp(err.msg, "meminfo: ", 9), 0); /* the instance is always named */
+	CU_ASSERT_EQUAL(run(&d, "listen xprt=sock port=1 auth=munge", &reply, &err), -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "authentication domain 'munge'"));
 	CU_ASSERT_EQUAL(run(&d, "start name=meminfo interval=1s offset=100ms", &reply, &err), 0);
 	CU_ASSERT_STRING_EQUAL(vg_set_info_get(vg_setdir_find(d.dir, "x/meminfo"), "updt_hint_us"),
 			       "1000000:100000");

@@ -273,6 +273,21 @@ static void test_sweep(void)
 	CU_ASSERT_TRUE(file_exists(path, NULL));
 	unlink(path);
 	CU_ASSERT_EQUAL(vg_pool_sweep_stale(prefix), 0);
+
+	/*
+	 * A set memory whose pid looks dead but whose owner holds it (a daemon
+	 * in another PID namespace sharing /dev/shm) is kept: a live pool holds a
+	 * lock on its file.
+	 */
+	char pool_name[128];
+	snprintf(pool_name, sizeof(pool_name), "%s%d.sets", prefix, (int)dead);
+	struct vg_pool *pool = vg_pool_create(pool_name, 1 << 20, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pool);
+	CU_ASSERT_EQUAL(vg_pool_sweep_stale(prefix), 0);
+	snprintf(path, sizeof(path), "/dev/shm/%s", pool_name);
+	CU_ASSERT_TRUE(file_exists(path, NULL));
+	vg_pool_destroy(pool);
+	CU_ASSERT_FALSE(file_exists(path, NULL));
 }
 
 static const struct cu_test tests[] = {

@@ -179,9 +179,20 @@ static void test_set_is_fatal(void)
 	CU_ASSERT_EQUAL(config_error("procstat", "producer=a instance=a/x maxcpu=0", &err), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "maxcpu=0"));
 	CU_ASSERT_EQUAL(config_error("procstat", "producer=a instance=a/x maxcpu=x", &err), -EINVAL);
-	/* Unknown attributes are ignored, as LDMS does. */
-	CU_ASSERT_EQUAL(config_error("meminfo", "producer=a instance=a/x maxcpu=4 bogus=1", &err),
+	/* Unknown attributes are refused by name (LDMS ignores them, typos included). */
+	CU_ASSERT_EQUAL(config_error("meminfo", "producer=a instance=a/x maxcpu=4", &err), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "unknown attribute 'maxcpu' (meminfo takes producer,"));
+	CU_ASSERT_EQUAL(config_error("vmstat", "producer=a instance=a/x componentid=5", &err),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "unknown attribute 'componentid'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "component_id"));
+	CU_ASSERT_EQUAL(config_error("procstat", "producer=a instance=a/x maxcpu=4 job_set=j", &err),
 			0);
+	CU_ASSERT_EQUAL(config_error("procstat", "producer=a instance=a/x sc_clk_tck=2", &err),
+			-EINVAL);
+	/* the hint for a missing instance uses the producer given */
+	CU_ASSERT_EQUAL(config_error("vmstat", "producer=node7", &err), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "e.g. instance=node7/vmstat"));
 }
 
 /* Configure meminfo with extra attributes; on success return the set's access. */
