@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h> /* isfinite: a macro, no libm */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,14 +91,12 @@ uint64_t vg_mono_us(void)
 /* ------------------------------------------------------------------ parsers */
 
 /*
- * Round to nearest without libm: linking libm costs a sampler daemon 300 KB
- * of resident memory for this one function.  |v| < 9.2e18 here.
+ * Numbers are parsed here, in integers, rather than with strtod/strtoull:
+ * those live in a stretch of libc that nothing else of a sampler daemon
+ * touches, and the kernel maps file pages 64 KiB at a time, so calling them
+ * once costs ldmsd 64 KiB of resident memory for its whole life (and
+ * integer arithmetic makes "1.1s" exactly 1100000).
  */
-static int64_t round_nearest(double v)
-{
-	return v < 0 ? -(int64_t)(-v + 0.5) : (int64_t)(v + 0.5);
-}
-
 static const char *skip_space(const char *s)
 {
 	while (*s && isspace((unsigned char)*s))
@@ -112,91 +109,153 @@ static bool only_space(const char *s)
 	return *skip_space(s) == '\0';
 }
 
+static int digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return 99;
+}
+
+/*
+ * Digits at *pp in base (0: C's prefixes, 0x.. hex and 0.. octal) into *v.
+ * -EINVAL if there are none, -ERANGE on overflow; *pp moves past them.
+ */
+static int scan_uint(const char **pp, int base, uint64_t *v)
+{
+	const char *p = *pp;
+	bool hex_prefix = p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && digit_value(p[2]) < 16;
+	if (base == 0)
+		base = hex_prefix ? 16 : (p[0] == '0' && p[1] >= '0' && p[1] <= '9') ? 8 : 10;
+	if (base == 16 && hex_prefix)
+		p += 2;
+	uint64_t acc = 0;
+	bool overflow = false;
+	const char *start = p;
+	for (; digit_value(*p) < base; p++)
+		overflow |= __builtin_mul_overflow(acc, (uint64_t)base, &acc) ||
+			    __builtin_add_overflow(acc, (uint64_t)digit_value(*p), &acc);
+	if (p == start)
+		return -EINVAL;
+	*pp = p;
+	if (overflow)
+		return -ERANGE;
+	*v = acc;
+	return 0;
+}
+
+/*
+ * A decimal with an optional fraction ("1", "1.5", ".25") times mult,
+ * rounded to the nearest whole number.
+ */
+static int scan_scaled(const char **pp, uint64_t mult, uint64_t *v)
+{
+	const char *p = *pp;
+	uint64_t whole = 0, frac = 0, scale = 1;
+	bool have_whole = *p >= '0' && *p <= '9';
+	if (have_whole) {
+		int rc = scan_uint(&p, 10, &whole);
+		if (rc)
+			return rc;
+	}
+	if (*p == '.') {
+		p++;
+		for (; *p >= '0' && *p <= '9'; p++)
+			if (scale < 1000000000000ull) { /* beyond 12 digits adds nothing */
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				scale *= 10;
+			}
+		if (!have_whole && scale == 1)
+			return -EINVAL;
+	} else if (!have_whole) {
+		return -EINVAL;
+	}
+	uint64_t total;
+	unsigned __int128 part = ((unsigned __int128)frac * mult + scale / 2) / scale;
+	if (__builtin_mul_overflow(whole, mult, &total) || part > UINT64_MAX ||
+	    __builtin_add_overflow(total, (uint64_t)part, &total))
+		return -ERANGE;
+	*pp = p;
+	*v = total;
+	return 0;
+}
+
 int vg_parse_duration_us(const char *s, int64_t *out)
 {
+	static const struct {
+		const char *unit;
+		uint64_t us;
+	} units[] = {{"", 1},	       {"us", 1},	    {"ms", 1000},	 {"s", 1000000},
+		     {"m", 60000000ull}, {"h", 3600000000ull}, {"d", 86400000000ull}};
 	if (!s)
 		return -EINVAL;
 	s = skip_space(s);
-	if (!*s)
+	bool negative = *s == '-';
+	if (*s == '-' || *s == '+')
+		s++;
+	const char *num = s;
+	while ((*s >= '0' && *s <= '9') || *s == '.')
+		s++;
+	size_t ulen = 0;
+	while (s[ulen] && !isspace((unsigned char)s[ulen]))
+		ulen++;
+	if (!only_space(s + ulen))
 		return -EINVAL;
-	errno = 0;
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v))
-		return -EINVAL;
-	/* strtod accepts "inf", "nan" and hex floats; durations are plain decimals. */
-	for (const char *p = s; p < end; p++)
-		if (!(isdigit((unsigned char)*p) || *p == '.' || *p == '-' || *p == '+'))
+	for (size_t i = 0; i < VG_ARRAY_LEN(units); i++) {
+		if (strlen(units[i].unit) != ulen || strncasecmp(s, units[i].unit, ulen) != 0)
+			continue;
+		const char *p = num;
+		uint64_t us;
+		int rc = scan_scaled(&p, units[i].us, &us);
+		if (rc)
+			return rc;
+		if (p != s)
 			return -EINVAL;
-	const char *unit = end;
-	size_t ulen = strlen(unit);
-	while (ulen && isspace((unsigned char)unit[ulen - 1]))
-		ulen--;
-	double mult;
-	if (ulen == 0 || (ulen == 2 && strncasecmp(unit, "us", 2) == 0))
-		mult = 1;
-	else if (ulen == 2 && strncasecmp(unit, "ms", 2) == 0)
-		mult = 1e3;
-	else if (ulen == 1 && (unit[0] == 's' || unit[0] == 'S'))
-		mult = 1e6;
-	else if (ulen == 1 && (unit[0] == 'm' || unit[0] == 'M'))
-		mult = 60e6;
-	else if (ulen == 1 && (unit[0] == 'h' || unit[0] == 'H'))
-		mult = 3600e6;
-	else if (ulen == 1 && (unit[0] == 'd' || unit[0] == 'D'))
-		mult = 86400e6;
-	else
-		return -EINVAL;
-	double us = v * mult;
-	if (us > 9.2e18 || us < -9.2e18)
-		return -ERANGE;
-	*out = round_nearest(us);
-	return 0;
+		if (us > (uint64_t)INT64_MAX)
+			return -ERANGE;
+		*out = negative ? -(int64_t)us : (int64_t)us;
+		return 0;
+	}
+	return -EINVAL;
 }
 
 int vg_parse_size(const char *s, uint64_t *out)
 {
+	static const struct {
+		const char *unit;
+		uint64_t bytes;
+	} units[] = {
+		{"", 1},	  {"b", 1},	    {"k", 1ull << 10},	 {"kb", 1ull << 10},
+		{"kib", 1ull << 10}, {"m", 1ull << 20}, {"mb", 1ull << 20}, {"mib", 1ull << 20},
+		{"g", 1ull << 30}, {"gb", 1ull << 30}, {"gib", 1ull << 30}, {"t", 1ull << 40},
+		{"tb", 1ull << 40}, {"tib", 1ull << 40},
+	};
 	if (!s)
 		return -EINVAL;
 	s = skip_space(s);
-	if (!isdigit((unsigned char)*s))
+	if (!(*s >= '0' && *s <= '9'))
 		return -EINVAL;
-	errno = 0;
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v) || v < 0)
+	const char *num = s;
+	while ((*s >= '0' && *s <= '9') || *s == '.')
+		s++;
+	size_t ulen = 0;
+	while (s[ulen] && !isspace((unsigned char)s[ulen]))
+		ulen++;
+	if (!only_space(s + ulen))
 		return -EINVAL;
-	for (const char *p = s; p < end; p++)
-		if (!(isdigit((unsigned char)*p) || *p == '.'))
-			return -EINVAL;
-	char unit[4] = "";
-	size_t n = 0;
-	for (const char *p = end; *p && !isspace((unsigned char)*p); p++) {
-		if (n >= 3)
-			return -EINVAL;
-		unit[n++] = (char)tolower((unsigned char)*p);
+	for (size_t i = 0; i < VG_ARRAY_LEN(units); i++) {
+		if (strlen(units[i].unit) != ulen || strncasecmp(s, units[i].unit, ulen) != 0)
+			continue;
+		const char *p = num;
+		int rc = scan_scaled(&p, units[i].bytes, out);
+		if (rc)
+			return rc;
+		return p == s ? 0 : -EINVAL;
 	}
-	unit[n] = '\0';
-	if (!only_space(end + n))
-		return -EINVAL;
-	double mult;
-	if (n == 0 || strcmp(unit, "b") == 0)
-		mult = 1;
-	else if (strcmp(unit, "k") == 0 || strcmp(unit, "kb") == 0 || strcmp(unit, "kib") == 0)
-		mult = 1024.0;
-	else if (strcmp(unit, "m") == 0 || strcmp(unit, "mb") == 0 || strcmp(unit, "mib") == 0)
-		mult = 1024.0 * 1024;
-	else if (strcmp(unit, "g") == 0 || strcmp(unit, "gb") == 0 || strcmp(unit, "gib") == 0)
-		mult = 1024.0 * 1024 * 1024;
-	else if (strcmp(unit, "t") == 0 || strcmp(unit, "tb") == 0 || strcmp(unit, "tib") == 0)
-		mult = 1024.0 * 1024 * 1024 * 1024;
-	else
-		return -EINVAL;
-	double bytes = v * mult;
-	if (bytes > 1.8e19)
-		return -ERANGE;
-	*out = bytes >= 9.2e18 ? (uint64_t)bytes : (uint64_t)round_nearest(bytes);
-	return 0;
+	return -EINVAL;
 }
 
 int vg_parse_u64(const char *s, int base, uint64_t *out)
@@ -204,15 +263,14 @@ int vg_parse_u64(const char *s, int base, uint64_t *out)
 	if (!s)
 		return -EINVAL;
 	s = skip_space(s);
-	if (!*s || *s == '-')
+	if (*s == '+')
+		s++;
+	uint64_t v;
+	int rc = scan_uint(&s, base, &v);
+	if (rc == -EINVAL || !only_space(s))
 		return -EINVAL;
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, base);
-	if (end == s || !only_space(end))
-		return -EINVAL;
-	if (errno == ERANGE)
-		return -ERANGE;
+	if (rc)
+		return rc;
 	*out = v;
 	return 0;
 }
@@ -222,16 +280,16 @@ int vg_parse_i64(const char *s, int base, int64_t *out)
 	if (!s)
 		return -EINVAL;
 	s = skip_space(s);
-	if (!*s)
+	bool negative = *s == '-';
+	if (*s == '-' || *s == '+')
+		s++;
+	uint64_t v;
+	int rc = scan_uint(&s, base, &v);
+	if (rc == -EINVAL || !only_space(s))
 		return -EINVAL;
-	errno = 0;
-	char *end;
-	long long v = strtoll(s, &end, base);
-	if (end == s || !only_space(end))
-		return -EINVAL;
-	if (errno == ERANGE)
+	if (rc || v > (uint64_t)INT64_MAX + negative)
 		return -ERANGE;
-	*out = v;
+	*out = negative ? (int64_t)(0 - v) : (int64_t)v;
 	return 0;
 }
 

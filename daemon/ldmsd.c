@@ -164,14 +164,18 @@ static void daemonize_done(int status)
 /* The pid a pid file holds, or 0. */
 static long pidfile_pid(const char *path)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	long pid = 0;
-	if (fscanf(f, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return pid;
+	char buf[32];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	char *nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	int64_t pid;
+	return vg_parse_i64(buf, 10, &pid) == 0 && pid > 0 ? (long)pid : 0;
 }
 
 static int write_pidfile(const char *path, bool explicit_path, struct vg_err *err)

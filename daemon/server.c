@@ -255,6 +255,15 @@ static void on_setdir(enum vg_setdir_event ev, struct vg_set *set, void *arg)
  */
 #define REGEX_REPEAT_MAX 4096
 
+/* A repetition bound, saturating (a huge one is refused anyway). */
+static unsigned long bound(const char **pp)
+{
+	unsigned long v = 0;
+	for (; **pp >= '0' && **pp <= '9'; (*pp)++)
+		v = v > 100000 ? v : v * 10 + (unsigned long)(**pp - '0');
+	return v;
+}
+
 static bool regex_affordable(const char *pattern, char *why, size_t size)
 {
 	unsigned long product = 1;
@@ -269,12 +278,14 @@ static bool regex_affordable(const char *pattern, char *why, size_t size)
 		}
 		if (*p != '{')
 			continue;
-		char *end;
-		unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
+		const char *end = p + 1;
+		unsigned long lo = bound(&end), hi = lo;
 		if (end == p + 1)
 			continue; /* a literal brace */
-		if (*end == ',')
-			hi = (end[1] == '}') ? lo + 1 : strtoul(end + 1, &end, 10);
+		if (*end == ',') {
+			end++;
+			hi = *end == '}' ? lo + 1 : bound(&end);
+		}
 		if (hi < lo)
 			hi = lo;
 		if (hi > REGEX_REPEAT_MAX || (product *= hi + 1) > REGEX_REPEAT_MAX) {

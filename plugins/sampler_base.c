@@ -51,15 +51,13 @@ static int dup_attr(char **dst, const char *value, const char *attr, size_t max,
 	return 0;
 }
 
-/* uid= and gid=: a number (strtol base 0, as LDMS: "0100" is 64) or a name. */
+/* uid= and gid=: a number (C's base prefixes, as LDMS: "0100" is 64) or a name. */
 static int parse_owner(const char *value, bool group, uint32_t *out, struct vg_err *err)
 {
 	const char *attr = group ? "gid" : "uid";
 	if (isdigit((unsigned char)value[0])) {
-		char *end;
-		errno = 0;
-		long v = strtol(value, &end, 0);
-		if (errno || *end || v < 0 || v > (long)UINT32_MAX - 1)
+		uint64_t v;
+		if (vg_parse_u64(value, 0, &v) || v > UINT32_MAX - 1)
 			return vg_errf(err, EINVAL,
 				       "%s=%s is not a valid %s: give a number (0100 is octal) or "
 				       "a %s name",

@@ -30,6 +30,9 @@ static void test_duration(void)
 		{"", -EINVAL, 0},	 {"s", -EINVAL, 0},	 {"1x", -EINVAL, 0},
 		{"1 s s", -EINVAL, 0},	 {"inf", -EINVAL, 0},	 {"nan", -EINVAL, 0},
 		{"0x10", -EINVAL, 0},	 {"99999999999999999999999d", -ERANGE, 0},
+		{"1.1s", 0, 1100000},	 {".5s", 0, 500000},	 {"0.000001s", 0, 1},
+		{"2.5ms", 0, 2500},	 {"1.s", 0, 1000000},	 {".", -EINVAL, 0},
+		{"1.2.3s", -EINVAL, 0},	 {"--1s", -EINVAL, 0},	 {"1.5", 0, 2},
 	};
 	for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
 		int64_t v = -7;
@@ -83,6 +86,19 @@ static void test_numbers_bool_perm(void)
 	CU_ASSERT_EQUAL(vg_parse_u64("-1", 10, &u), -EINVAL);
 	CU_ASSERT_EQUAL(vg_parse_u64("12a", 10, &u), -EINVAL);
 	CU_ASSERT_EQUAL(vg_parse_u64("99999999999999999999999", 10, &u), -ERANGE);
+	CU_ASSERT_EQUAL(vg_parse_u64("18446744073709551615", 10, &u), 0);
+	CU_ASSERT_EQUAL(u, UINT64_MAX);
+	CU_ASSERT_EQUAL(vg_parse_u64("18446744073709551616", 10, &u), -ERANGE);
+	CU_ASSERT_EQUAL(vg_parse_u64("0x1F", 0, &u), 0);
+	CU_ASSERT_EQUAL(u, 31);
+	CU_ASSERT_EQUAL(vg_parse_u64("08", 0, &u), -EINVAL);
+	CU_ASSERT_EQUAL(vg_parse_u64("0", 0, &u), 0);
+	CU_ASSERT_EQUAL(u, 0);
+	CU_ASSERT_EQUAL(vg_parse_i64("-9223372036854775808", 10, &i), 0);
+	CU_ASSERT_EQUAL(i, INT64_MIN);
+	CU_ASSERT_EQUAL(vg_parse_i64("9223372036854775808", 10, &i), -ERANGE);
+	CU_ASSERT_EQUAL(vg_parse_i64(" +7 ", 10, &i), 0);
+	CU_ASSERT_EQUAL(i, 7);
 	CU_ASSERT_EQUAL(vg_parse_i64("-5", 10, &i), 0);
 	CU_ASSERT_EQUAL(i, -5);
 	CU_ASSERT_EQUAL(vg_parse_bool("Yes", &b), 0);
