@@ -183,61 +183,25 @@ static int scan_scaled(const char **pp, uint64_t mult, uint64_t *v)
 	return 0;
 }
 
-int vg_parse_duration_us(const char *s, int64_t *out)
-{
-	static const struct {
-		const char *unit;
-		uint64_t us;
-	} units[] = {{"", 1},	       {"us", 1},	    {"ms", 1000},	 {"s", 1000000},
-		     {"m", 60000000ull}, {"h", 3600000000ull}, {"d", 86400000000ull}};
-	if (!s)
-		return -EINVAL;
-	s = skip_space(s);
-	bool negative = *s == '-';
-	if (*s == '-' || *s == '+')
-		s++;
-	const char *num = s;
-	while ((*s >= '0' && *s <= '9') || *s == '.')
-		s++;
-	size_t ulen = 0;
-	while (s[ulen] && !isspace((unsigned char)s[ulen]))
-		ulen++;
-	if (!only_space(s + ulen))
-		return -EINVAL;
-	for (size_t i = 0; i < VG_ARRAY_LEN(units); i++) {
-		if (strlen(units[i].unit) != ulen || strncasecmp(s, units[i].unit, ulen) != 0)
-			continue;
-		const char *p = num;
-		uint64_t us;
-		int rc = scan_scaled(&p, units[i].us, &us);
-		if (rc)
-			return rc;
-		if (p != s)
-			return -EINVAL;
-		if (us > (uint64_t)INT64_MAX)
-			return -ERANGE;
-		*out = negative ? -(int64_t)us : (int64_t)us;
-		return 0;
-	}
-	return -EINVAL;
-}
+struct unit {
+	const char *name; /* matched case-insensitively */
+	uint64_t scale;
+};
 
-int vg_parse_size(const char *s, uint64_t *out)
+/*
+ * "<number><unit>" with optional surrounding spaces (and a sign if signed):
+ * the number scaled by its unit's factor.  -EINVAL for a bad number or an
+ * unknown unit, -ERANGE if it does not fit.
+ */
+static int parse_with_unit(const char *s, const struct unit *units, size_t nunits, bool signed_ok,
+			   uint64_t *v, bool *negative)
 {
-	static const struct {
-		const char *unit;
-		uint64_t bytes;
-	} units[] = {
-		{"", 1},	  {"b", 1},	    {"k", 1ull << 10},	 {"kb", 1ull << 10},
-		{"kib", 1ull << 10}, {"m", 1ull << 20}, {"mb", 1ull << 20}, {"mib", 1ull << 20},
-		{"g", 1ull << 30}, {"gb", 1ull << 30}, {"gib", 1ull << 30}, {"t", 1ull << 40},
-		{"tb", 1ull << 40}, {"tib", 1ull << 40},
-	};
 	if (!s)
 		return -EINVAL;
 	s = skip_space(s);
-	if (!(*s >= '0' && *s <= '9'))
-		return -EINVAL;
+	*negative = signed_ok && *s == '-';
+	if (signed_ok && (*s == '-' || *s == '+'))
+		s++;
 	const char *num = s;
 	while ((*s >= '0' && *s <= '9') || *s == '.')
 		s++;
@@ -246,16 +210,45 @@ int vg_parse_size(const char *s, uint64_t *out)
 		ulen++;
 	if (!only_space(s + ulen))
 		return -EINVAL;
-	for (size_t i = 0; i < VG_ARRAY_LEN(units); i++) {
-		if (strlen(units[i].unit) != ulen || strncasecmp(s, units[i].unit, ulen) != 0)
+	for (size_t i = 0; i < nunits; i++) {
+		if (strlen(units[i].name) != ulen || strncasecmp(s, units[i].name, ulen) != 0)
 			continue;
 		const char *p = num;
-		int rc = scan_scaled(&p, units[i].bytes, out);
+		int rc = scan_scaled(&p, units[i].scale, v);
 		if (rc)
 			return rc;
 		return p == s ? 0 : -EINVAL;
 	}
 	return -EINVAL;
+}
+
+int vg_parse_duration_us(const char *s, int64_t *out)
+{
+	static const struct unit units[] = {
+		{"", 1},	   {"us", 1},		{"ms", 1000},	     {"s", 1000000},
+		{"m", 60000000ull}, {"h", 3600000000ull}, {"d", 86400000000ull},
+	};
+	uint64_t us;
+	bool negative;
+	int rc = parse_with_unit(s, units, VG_ARRAY_LEN(units), true, &us, &negative);
+	if (rc)
+		return rc;
+	if (us > (uint64_t)INT64_MAX)
+		return -ERANGE;
+	*out = negative ? -(int64_t)us : (int64_t)us;
+	return 0;
+}
+
+int vg_parse_size(const char *s, uint64_t *out)
+{
+	static const struct unit units[] = {
+		{"", 1},	  {"b", 1},	    {"k", 1ull << 10},	 {"kb", 1ull << 10},
+		{"kib", 1ull << 10}, {"m", 1ull << 20}, {"mb", 1ull << 20}, {"mib", 1ull << 20},
+		{"g", 1ull << 30}, {"gb", 1ull << 30}, {"gib", 1ull << 30}, {"t", 1ull << 40},
+		{"tb", 1ull << 40}, {"tib", 1ull << 40},
+	};
+	bool negative;
+	return parse_with_unit(s, units, VG_ARRAY_LEN(units), false, out, &negative);
 }
 
 int vg_parse_u64(const char *s, int base, uint64_t *out)
