@@ -41,6 +41,7 @@ struct vg_client {
 	struct vg_err *err;
 	/* per-call reply handler: returns true when the call is complete */
 	bool (*on_reply)(struct vg_client *c, const struct vg_msg_hdr *h, struct vg_rbuf *body);
+	enum vg_msg_type req_type, reply_type;
 
 	void *call_arg;
 };
@@ -115,6 +116,9 @@ static void on_ep_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *ar
 			break; /* a late reply or a notification: not ours */
 		if (h.type == VG_MSG_ERROR)
 			handle_error_msg(c, &body);
+		else if (h.type != c->reply_type)
+			client_fail(c, EPROTO, "%s answered %s with %s", c->peer,
+				    vg_msg_type_name(c->req_type), vg_msg_type_name(h.type));
 		else if (c->on_reply(c, &h, &body))
 			c->done = true;
 		break;
@@ -247,11 +251,13 @@ static int client_send(struct vg_client *c)
 
 typedef bool (*reply_fn)(struct vg_client *c, const struct vg_msg_hdr *h, struct vg_rbuf *body);
 
-/* Begin a request of type in c->out; its replies go to on_reply with arg. */
+/* Begin a request of type in c->out; its replies (of reply_type) go to on_reply with arg. */
 static void call_start(struct vg_client *c, struct vg_err *err, enum vg_msg_type type,
-		       reply_fn on_reply, void *arg)
+		       enum vg_msg_type reply_type, reply_fn on_reply, void *arg)
 {
 	call_reset(c, err);
+	c->req_type = type;
+	c->reply_type = reply_type;
 	c->req_id = c->next_req_id++;
 	c->on_reply = on_reply;
 	c->call_arg = arg;
@@ -275,11 +281,6 @@ struct dir_call {
 static bool dir_reply(struct vg_client *c, const struct vg_msg_hdr *h, struct vg_rbuf *body)
 {
 	struct dir_call *dc = c->call_arg;
-	if (h->type != VG_MSG_DIR_REPLY) {
-		client_fail(c, EPROTO, "%s answered a directory request with %s", c->peer,
-			    vg_msg_type_name(h->type));
-		return true;
-	}
 	uint32_t flags = vg_rbuf_u32(body);
 	uint32_t count = vg_rbuf_u32(body);
 	/* each entry takes at least 34 bytes: a count beyond that is a lie */
@@ -313,7 +314,7 @@ int vg_client_dir(struct vg_client *c, struct vg_dir_entry **entries, size_t *n,
 		  struct vg_err *err)
 {
 	struct dir_call dc = {0};
-	call_start(c, err, VG_MSG_DIR_REQ, dir_reply, &dc);
+	call_start(c, err, VG_MSG_DIR_REQ, VG_MSG_DIR_REPLY, dir_reply, &dc);
 	vg_wbuf_u32(&c->out, 0);
 	int rc = call_finish(c, "reading the directory");
 	if (rc) {
@@ -335,11 +336,6 @@ struct lookup_call {
 static bool lookup_reply(struct vg_client *c, const struct vg_msg_hdr *h, struct vg_rbuf *body)
 {
 	struct lookup_call *lc = c->call_arg;
-	if (h->type != VG_MSG_LOOKUP_REPLY) {
-		client_fail(c, EPROTO, "%s answered a lookup with %s", c->peer,
-			    vg_msg_type_name(h->type));
-		return true;
-	}
 	int32_t status = (int32_t)vg_rbuf_u32(body);
 	if (!vg_rbuf_ok(body) || !status_valid(status)) {
 		client_fail(c, EPROTO, "%s sent a malformed lookup reply", c->peer);
@@ -395,7 +391,7 @@ int vg_client_lookup(struct vg_client *c, const char *pattern, uint32_t match,
 		     struct vg_rset **sets, size_t *n, struct vg_err *err)
 {
 	struct lookup_call lc = {0};
-	call_start(c, err, VG_MSG_LOOKUP_REQ, lookup_reply, &lc);
+	call_start(c, err, VG_MSG_LOOKUP_REQ, VG_MSG_LOOKUP_REPLY, lookup_reply, &lc);
 	vg_wbuf_u32(&c->out, match);
 	vg_wbuf_str(&c->out, pattern);
 	int rc = call_finish(c, "looking sets up");
@@ -445,11 +441,6 @@ struct cmd_call {
 static bool cmd_reply(struct vg_client *c, const struct vg_msg_hdr *h, struct vg_rbuf *body)
 {
 	struct cmd_call *cc = c->call_arg;
-	if (h->type != VG_MSG_CMD_REPLY) {
-		client_fail(c, EPROTO, "%s answered a command with %s", c->peer,
-			    vg_msg_type_name(h->type));
-		return true;
-	}
 	cc->status = (int32_t)vg_rbuf_u32(body);
 	size_t n;
 	const char *text = vg_rbuf_blob(body, &n);
@@ -466,7 +457,7 @@ int vg_client_cmd(struct vg_client *c, const char *line, int *status, struct vg_
 		  struct vg_err *err)
 {
 	struct cmd_call cc = {0, reply};
-	call_start(c, err, VG_MSG_CMD_REQ, cmd_reply, &cc);
+	call_start(c, err, VG_MSG_CMD_REQ, VG_MSG_CMD_REPLY, cmd_reply, &cc);
 	vg_wbuf_blob(&c->out, line, strlen(line));
 	int rc = call_finish(c, "running a command");
 	if (rc)

@@ -649,27 +649,9 @@ void vg_server_free(struct vg_server *srv)
 	free(srv);
 }
 
-uint16_t vg_server_first_port(const struct vg_server *srv)
-{
-	for (size_t i = 0; i < srv->nlisteners; i++)
-		if (srv->listeners[i]->host[0] != '/')
-			return srv->listeners[i]->port;
-	return 0;
-}
-
 uint16_t vg_server_port(const struct vg_server *srv, size_t i)
 {
 	return i < srv->nlisteners ? srv->listeners[i]->port : 0;
-}
-
-size_t vg_server_listener_count(const struct vg_server *srv)
-{
-	return srv->nlisteners;
-}
-
-size_t vg_server_connection_count(const struct vg_server *srv)
-{
-	return srv->nconns;
 }
 
 void vg_server_status(const struct vg_server *srv, struct vg_strbuf *out)

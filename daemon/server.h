@@ -41,12 +41,8 @@ void vg_server_free(struct vg_server *srv);
 int vg_server_listen(struct vg_server *srv, const char *xprt, const char *host, uint16_t port,
 		     unsigned flags, struct vg_err *err);
 
-/* The first TCP listener's port (tests start ldmsd on port 0). */
-uint16_t vg_server_first_port(const struct vg_server *srv);
-/* The port of listener i, in the order they were added; 0 if none. */
+/* The port of listener i, in the order they were added (after listening on port 0); 0 if none. */
 uint16_t vg_server_port(const struct vg_server *srv, size_t i);
-size_t vg_server_listener_count(const struct vg_server *srv);
-size_t vg_server_connection_count(const struct vg_server *srv);
 /* One line per listener and a connection count, for daemon_status. */
 void vg_server_status(const struct vg_server *srv, struct vg_strbuf *out);
 

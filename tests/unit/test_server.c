@@ -59,7 +59,7 @@ static void srv_start(struct srv *s)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s->server);
 	CU_ASSERT_EQUAL_FATAL(vg_server_listen(s->server, "sock", "127.0.0.1", 0, VG_LISTEN_CONTROL,
 					       &err), 0);
-	s->port = vg_server_first_port(s->server);
+	s->port = vg_server_port(s->server, 0);
 	CU_ASSERT_EQUAL_FATAL(vg_server_listen(s->server, "sock", "127.0.0.1", 0, 0, &err), 0);
 	s->data_port = vg_server_port(s->server, 1);
 	CU_ASSERT_NOT_EQUAL(s->data_port, 0);
