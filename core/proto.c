@@ -17,6 +17,8 @@ static const char *const msg_names[] = {
 	[VG_MSG_LOOKUP_REPLY] = "LOOKUP_REPLY",
 	[VG_MSG_CMD_REQ] = "CMD_REQ",
 	[VG_MSG_CMD_REPLY] = "CMD_REPLY",
+	[VG_MSG_PUSH_REQ] = "PUSH_REQ",
+	[VG_MSG_PUSH] = "PUSH",
 };
 
 const char *vg_msg_type_name(uint16_t type)
@@ -76,6 +78,8 @@ uint32_t vg_proto_set_flags(const struct vg_set *set)
 		f |= VG_SETF_REMOTE;
 	else
 		f |= VG_SETF_LOCAL;
+	if (vg_set_flags(set) & VG_SET_F_STALE)
+		f |= VG_SETF_STALE;
 	return f;
 }
 

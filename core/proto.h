@@ -25,6 +25,10 @@
  *                blob meta part, blob data part
  *   CMD_REQ      blob command line
  *   CMD_REPLY    i32 status, blob text
+ *   PUSH_REQ     u32 flags (VG_PUSH_F_CANCEL), str instance: send me the set's
+ *                data part whenever a transaction on it ends (push updaters)
+ *   PUSH         blob data part                          (req_id of the PUSH_REQ)
+ *                or, when the set is gone or refused, an ERROR with that req_id
  * where entry = str instance, str schema, str producer, u32 set_flags,
  *   u32 meta_size, u32 data_size, u32 uid, u32 gid, u32 perm, u32 card.
  * A lookup that matches nothing gets one LOOKUP_REPLY with status -ENOENT.
@@ -57,7 +61,9 @@ enum vg_msg_type {
 	VG_MSG_LOOKUP_REPLY = 6,
 	VG_MSG_CMD_REQ = 7,
 	VG_MSG_CMD_REPLY = 8,
-	VG_MSG_TYPE_MAX = 8,
+	VG_MSG_PUSH_REQ = 9,
+	VG_MSG_PUSH = 10,
+	VG_MSG_TYPE_MAX = 10,
 };
 
 #define VG_MSG_F_MORE 0x1u
@@ -68,6 +74,12 @@ enum vg_dir_event { VG_DIR_ADD = 1, VG_DIR_DEL = 2 };
 #define VG_LOOKUP_INSTANCE 0x0u
 #define VG_LOOKUP_SCHEMA 0x1u
 #define VG_LOOKUP_REGEX 0x10u /* pattern is a POSIX extended regex, else an exact name */
+/*
+ * Also subscribe to pushes of the sets found, with the lookup's req_id, in
+ * the same step, so that no transaction ends unseen between the lookup
+ * reply and a separate PUSH_REQ.
+ */
+#define VG_LOOKUP_PUSH 0x100u
 #define VG_LOOKUP_PATTERN_MAX 1024
 
 /* set_flags in directory entries and lookup replies (ldms_ls -v "Flags"). */
@@ -75,6 +87,9 @@ enum vg_dir_event { VG_DIR_ADD = 1, VG_DIR_DEL = 2 };
 #define VG_SETF_LOCAL 0x2u  /* the serving daemon samples it itself */
 #define VG_SETF_REMOTE 0x4u /* the serving daemon mirrors it from a producer */
 #define VG_SETF_PUSH 0x8u
+#define VG_SETF_STALE 0x10u /* a mirror whose producer is unreachable */
+
+#define VG_PUSH_F_CANCEL 0x1u
 
 struct vg_msg_hdr {
 	uint16_t version;

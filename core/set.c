@@ -341,6 +341,14 @@ uint32_t vg_set_flags(const struct vg_set *s)
 	return s->flags;
 }
 
+void vg_set_stale_set(struct vg_set *s, bool stale)
+{
+	if (stale)
+		s->flags |= VG_SET_F_STALE;
+	else
+		s->flags &= ~VG_SET_F_STALE;
+}
+
 void vg_set_owner_set(struct vg_set *s, void *owner)
 {
 	s->owner = owner;

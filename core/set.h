@@ -39,6 +39,7 @@ struct vg_set;
 /* Flags of the process-local set (not stored in the set memory). */
 #define VG_SET_F_LOCAL 0x1u  /* created here by a sampler */
 #define VG_SET_F_MIRROR 0x2u /* a copy of a peer's set */
+#define VG_SET_F_STALE 0x4u  /* a mirror whose producer is unreachable: values are old */
 
 struct vg_timestamp {
 	uint32_t sec;
@@ -96,6 +97,8 @@ uint32_t vg_set_perm(const struct vg_set *s);
  */
 void vg_set_access_set(struct vg_set *s, uint32_t uid, uint32_t gid, uint32_t perm);
 uint32_t vg_set_flags(const struct vg_set *s);
+/* Mark a mirror stale (its producer is gone) or fresh again. */
+void vg_set_stale_set(struct vg_set *s, bool stale);
 
 /* Opaque pointer for the owner (e.g. the plugin that created the set). */
 void vg_set_owner_set(struct vg_set *s, void *owner);

@@ -200,3 +200,9 @@ void vg_setdir_unlisten(struct vg_setdir *dir, int handle)
 	if (!dir->notifying)
 		listeners_compact(dir);
 }
+
+void vg_setdir_updated(struct vg_setdir *dir, struct vg_set *set)
+{
+	if (dir->nlisteners)
+		notify(dir, VG_SETDIR_UPDATE, set);
+}

@@ -22,6 +22,7 @@ struct vg_setdir;
 enum vg_setdir_event {
 	VG_SETDIR_ADD = 1,
 	VG_SETDIR_DEL = 2,
+	VG_SETDIR_UPDATE = 3, /* a transaction on the set ended (vg_setdir_updated) */
 };
 
 /* Called after a set was added, or before a set is removed (it is still valid). */
@@ -35,6 +36,12 @@ void vg_setdir_free(struct vg_setdir *dir);
 int vg_setdir_add(struct vg_setdir *dir, struct vg_set *set);
 /* Unpublish; -ENOENT if set is not in the directory. Drops the directory's reference. */
 int vg_setdir_remove(struct vg_setdir *dir, struct vg_set *set);
+
+/*
+ * Tell listeners that a transaction on a published set ended (a sample, or
+ * an update of a mirror), e.g. so that the server pushes it to subscribers.
+ */
+void vg_setdir_updated(struct vg_setdir *dir, struct vg_set *set);
 
 /* The set published as instance, or NULL. No reference is taken. */
 struct vg_set *vg_setdir_find(const struct vg_setdir *dir, const char *instance);

@@ -38,6 +38,8 @@ static const struct {
 	const char *alias, *name;
 } attr_aliases[] = {
 	{"interval_us", "interval"},
+	{"interval", "reconnect"}, /* prdcr_add/prdcr_start: LDMS's older name */
+	{"interval_us", "reconnect"},
 };
 
 static int attr_index_or_alias(const struct vg_cmd *cmd, const char *name)

@@ -79,6 +79,103 @@ static const struct vg_attr_spec help_attrs[] = {
 	END,
 };
 
+/* ---------------------------------------------------------------- aggregation */
+
+static const struct vg_attr_spec prdcr_add_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Producer name (used by updtr_prdcr_add and strgp_prdcr_add regexes)."},
+	{"host", VG_A_STR, REQ, NULL,
+	 "Host name or address of the producer's ldmsd; a name that does not resolve yet is "
+	 "retried like a refused connection."},
+	{"port", VG_A_PORT, REQ, NULL, "Port of the producer's listener."},
+	{"xprt", VG_A_NAME, REQ, NULL, "Transport: sock."},
+	{"type", VG_A_STR, REQ, NULL, "active (we connect to it) or passive (it connects to us)."},
+	{"reconnect", VG_A_DURATION, 0, "20s",
+	 "Retry interval after a failed connect or a disconnect (LDMS's interval= is accepted)."},
+	{"auth", VG_A_NAME, 0, "DEFAULT", "Authentication domain (DEFAULT: none in this version)."},
+	{"perm", VG_A_STR, 0, "0770", "Accepted for LDMS compatibility."},
+	{"cache_ip", VG_A_BOOL, 0, "true", "Accepted for LDMS compatibility."},
+	{"uid", VG_A_STR, 0, NULL, "Accepted and ignored, as in LDMS."},
+	{"gid", VG_A_STR, 0, NULL, "Accepted and ignored, as in LDMS."},
+	END,
+};
+
+static const struct vg_attr_spec prdcr_start_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Producer name."},
+	{"reconnect", VG_A_DURATION, 0, NULL, "New retry interval (default: the one of prdcr_add)."},
+	END,
+};
+
+static const struct vg_attr_spec regex_reconnect_attrs[] = {
+	{"regex", VG_A_STR, REQ, NULL, "Extended regular expression over producer names."},
+	{"reconnect", VG_A_DURATION, 0, NULL, "New retry interval."},
+	END,
+};
+
+static const struct vg_attr_spec regex_attrs[] = {
+	{"regex", VG_A_STR, REQ, NULL, "Extended regular expression over producer names."},
+	END,
+};
+
+static const struct vg_attr_spec updtr_add_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Updater name."},
+	{"interval", VG_A_DURATION, REQ, NULL, "Update interval, e.g. 1s."},
+	{"offset", VG_A_DURATION, 0, "0",
+	 "Wall-clock offset of the updates within the interval, e.g. 100ms so that an aggregator "
+	 "reads just after samplers at offset 0 wrote; |offset| <= interval/2."},
+	{"push", VG_A_STR, 0, NULL,
+	 "onchange or true: producers push each set when a sample ends instead of being read."},
+	{"auto_interval", VG_A_BOOL, 0, "false",
+	 "Follow the schedule the samplers advertise (set info updt_hint_us), plus offset."},
+	{"perm", VG_A_STR, 0, "0770", "Accepted for LDMS compatibility."},
+	END,
+};
+
+static const struct vg_attr_spec updtr_regex_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Updater name."},
+	{"regex", VG_A_STR, REQ, NULL, "Extended regular expression over producer names."},
+	END,
+};
+
+static const struct vg_attr_spec updtr_match_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Updater name."},
+	{"regex", VG_A_STR, REQ, NULL, "Extended regular expression over set names."},
+	{"match", VG_A_STR, 0, "inst", "What the regex is matched with: inst or schema."},
+	END,
+};
+
+static const struct vg_attr_spec updtr_start_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Updater name."},
+	{"interval", VG_A_DURATION, 0, NULL, "New interval."},
+	{"offset", VG_A_DURATION, 0, NULL, "New offset."},
+	{"auto_interval", VG_A_BOOL, 0, NULL, "New auto_interval."},
+	END,
+};
+
+static const struct vg_attr_spec strgp_add_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Storage policy name."},
+	{"plugin", VG_A_NAME, REQ, NULL, "A loaded store plugin instance, e.g. store_csv."},
+	{"container", VG_A_NAME, REQ, NULL, "Container (for store_csv: a directory under path=)."},
+	{"schema", VG_A_NAME, 0, NULL, "Schema of the sets to store (required)."},
+	{"regex", VG_A_STR, 0, NULL, "Not supported yet (LDMS: a schema regex with decomposition)."},
+	{"decomposition", VG_A_PATH, 0, NULL, "Not supported yet."},
+	{"flush", VG_A_DURATION, 0, "0", "Flush the store this often (0: the store decides)."},
+	{"perm", VG_A_STR, 0, "0770", "Accepted for LDMS compatibility."},
+	END,
+};
+
+static const struct vg_attr_spec strgp_regex_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Storage policy name."},
+	{"regex", VG_A_STR, REQ, NULL,
+	 "Extended regular expression over producer names (none added: every producer)."},
+	END,
+};
+
+static const struct vg_attr_spec strgp_metric_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Storage policy name."},
+	{"metric", VG_A_STR, REQ, NULL, "Metric name (none added: every metric, in set order)."},
+	END,
+};
+
 static const struct vg_attr_spec no_attrs[] = {
 	END,
 };
@@ -115,6 +212,54 @@ const struct vg_cmd vg_cmd_table[] = {
 	 h_env},
 	{"include", include_attrs, 0, "Read another config file in place.",
 	 "Every command of the included file runs (LDMS runs only a few of them).", h_include},
+	{"prdcr_add", prdcr_add_attrs, 0, "Add a producer: a daemon whose sets this one pulls.",
+	 "A started producer is connected and retried every reconnect interval for ever; its "
+	 "sets stay listed, marked stale, while it is unreachable.",
+	 h_prdcr_add},
+	{"prdcr_start", prdcr_start_attrs, 0, "Start connecting to a producer.", NULL, h_prdcr_start},
+	{"prdcr_start_regex", regex_reconnect_attrs, 0, "Start every producer whose name matches.",
+	 NULL, h_prdcr_start_regex},
+	{"prdcr_stop", name_only_attrs, 0, "Disconnect a producer and drop its sets.", NULL,
+	 h_prdcr_stop},
+	{"prdcr_stop_regex", regex_attrs, 0, "Stop every producer whose name matches.", NULL,
+	 h_prdcr_stop_regex},
+	{"prdcr_del", name_only_attrs, 0, "Delete a stopped producer.", NULL, h_prdcr_del},
+	{"prdcr_status", name_optional_attrs, VG_CMD_STATUS,
+	 "Show producers, their connection state and their sets.", NULL, h_prdcr_status},
+	{"updtr_add", updtr_add_attrs, 0, "Add an updater: when to refresh which producers' sets.",
+	 NULL, h_updtr_add},
+	{"updtr_prdcr_add", updtr_regex_attrs, 0, "Let an updater refresh the matching producers.",
+	 NULL, h_updtr_prdcr_add},
+	{"updtr_prdcr_del", updtr_regex_attrs, 0, "Remove a producer regex from an updater.", NULL,
+	 h_updtr_prdcr_del},
+	{"updtr_match_add", updtr_match_attrs, 0,
+	 "Restrict an updater to sets whose instance or schema name matches.", NULL,
+	 h_updtr_match_add},
+	{"updtr_match_del", updtr_match_attrs, 0, "Remove a set regex from an updater.", NULL,
+	 h_updtr_match_del},
+	{"updtr_start", updtr_start_attrs, 0, "Start an updater.", NULL, h_updtr_start},
+	{"updtr_stop", name_only_attrs, 0, "Stop an updater.", NULL, h_updtr_stop},
+	{"updtr_del", name_only_attrs, 0, "Delete a stopped updater.", NULL, h_updtr_del},
+	{"updtr_status", name_optional_attrs, VG_CMD_STATUS, "Show updaters and their producers.",
+	 NULL, h_updtr_status},
+	{"strgp_add", strgp_add_attrs, 0, "Add a storage policy: which sets a store writes.",
+	 "Each consistent sample is stored once: a sample already stored (same data generation "
+	 "and timestamp) is never stored again, across reconnects of either tier.",
+	 h_strgp_add},
+	{"strgp_prdcr_add", strgp_regex_attrs, 0, "Store only the matching producers' sets.", NULL,
+	 h_strgp_prdcr_add},
+	{"strgp_prdcr_del", strgp_regex_attrs, 0, "Remove a producer regex from a storage policy.",
+	 NULL, h_strgp_prdcr_del},
+	{"strgp_metric_add", strgp_metric_attrs, 0, "Store only the listed metrics.", NULL,
+	 h_strgp_metric_add},
+	{"strgp_metric_del", strgp_metric_attrs, 0, "Remove a metric from a storage policy.", NULL,
+	 h_strgp_metric_del},
+	{"strgp_start", name_only_attrs, 0, "Start a storage policy.", NULL, h_strgp_start},
+	{"strgp_stop", name_only_attrs, 0, "Stop a storage policy and close its store.", NULL,
+	 h_strgp_stop},
+	{"strgp_del", name_only_attrs, 0, "Delete a stopped storage policy.", NULL, h_strgp_del},
+	{"strgp_status", name_optional_attrs, VG_CMD_STATUS, "Show storage policies.", NULL,
+	 h_strgp_status},
 	{"version", no_attrs, VG_CMD_STATUS, "Show vigil's version.", NULL, h_version},
 	{"help", help_attrs, VG_CMD_STATUS, "List the commands, or one command's attributes.", NULL,
 	 h_help},

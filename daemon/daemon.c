@@ -15,6 +15,10 @@
 #include "core/proto.h"
 #include "daemon/conffile.h"
 #include "daemon/daemon.h"
+#include "daemon/prdcr.h"
+#include "daemon/strgp.h"
+#include "daemon/updtr.h"
+#include "xprt/xprt.h"
 #include "daemon/handlers.h"
 #include "daemon/server.h"
 #include "xprt/xprt.h"
@@ -60,12 +64,39 @@ int ldmsd_start_core(struct ldmsd *d, struct vg_err *err)
 		return vg_errf(err, ENOMEM, "out of memory");
 	d->host.pool = d->pool;
 	d->host.dir = d->dir;
+	d->host.loop = d->loop;
 	d->server = vg_server_new(d->loop, d->dir, server_cmd, d, err);
 	return d->server ? 0 : -err->code;
 }
 
+int ldmsd_array_add(void ***arr, size_t *n, void *ptr)
+{
+	void **na = realloc(*arr, (*n + 1) * sizeof(*na));
+	if (!na)
+		return -ENOMEM;
+	na[(*n)++] = ptr;
+	*arr = na;
+	return 0;
+}
+
+void ldmsd_array_del(void **arr, size_t *n, void *ptr)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (arr[i] == ptr) {
+			memmove(&arr[i], &arr[i + 1], (*n - i - 1) * sizeof(*arr));
+			(*n)--;
+			return;
+		}
+	}
+}
+
 void ldmsd_shutdown(struct ldmsd *d)
 {
+	/* stores first (they flush and close files), then the connections they fed on */
+	strgp_free_all(d);
+	updtr_free_all(d);
+	if (d->loop)
+		prdcr_shutdown_all(d);
 	ldmsd_plugins_unload_all(d);
 	vg_server_free(d->server);
 	d->server = NULL;
@@ -75,6 +106,9 @@ void ldmsd_shutdown(struct ldmsd *d)
 	if (d->pool)
 		vg_pool_destroy(d->pool);
 	d->pool = NULL;
+	for (size_t i = 0; i < LDMSD_MAX_CLIENT_XPRTS; i++)
+		if (d->client_xprts[i])
+			vg_xprt_close(d->client_xprts[i]);
 	if (d->loop)
 		vg_loop_free(d->loop);
 	d->loop = NULL;

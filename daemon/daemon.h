@@ -27,6 +27,12 @@
 #include "plugins/host.h"
 
 struct vg_server;
+struct vg_xprt;
+struct ldmsd_prdcr;
+struct ldmsd_updtr;
+struct ldmsd_strgp;
+
+#define LDMSD_MAX_CLIENT_XPRTS 4
 
 #define LDMSD_DEFAULT_PORT 411
 
@@ -51,6 +57,16 @@ struct ldmsd {
 	size_t nplugins;
 	size_t plugins_cap;
 
+	/* aggregation: producers, updaters, storage policies (in creation order) */
+	struct ldmsd_prdcr **prdcrs;
+	size_t nprdcrs;
+	struct ldmsd_updtr **updtrs;
+	size_t nupdtrs;
+	struct ldmsd_strgp **strgps;
+	size_t nstrgps;
+	struct vg_xprt *client_xprts[LDMSD_MAX_CLIENT_XPRTS]; /* for producer connections */
+	uint64_t layout_seq;     /* source of prdcr_set.layout_seq */
+
 	uint64_t start_us;       /* wall clock at start */
 	int exit_status;
 };
@@ -65,6 +81,11 @@ void ldmsd_shutdown(struct ldmsd *d);
 /* Sampler plugin instances (daemon/samplers.c). */
 struct vg_plugin *ldmsd_plugin_find(const struct ldmsd *d, const char *name);
 void ldmsd_plugins_unload_all(struct ldmsd *d);
+
+/* Append ptr to a daemon object array (*arr, *n); -ENOMEM. */
+int ldmsd_array_add(void ***arr, size_t *n, void *ptr);
+/* Remove ptr from it (keeps order). */
+void ldmsd_array_del(void **arr, size_t *n, void *ptr);
 
 /* Run one command line at runtime (ldmsctl); the reply text goes to reply. */
 int ldmsd_run_line(struct ldmsd *d, const char *line, const char *where, struct vg_strbuf *reply,

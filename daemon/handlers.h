@@ -29,4 +29,31 @@ int h_include(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_version(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_help(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 
+/* daemon/prdcr_cmd.c, updtr.c, strgp.c: aggregation */
+int h_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_start_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_stop(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_stop_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_updtr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_updtr_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_updtr_prdcr_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_updtr_match_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_updtr_match_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_updtr_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_updtr_stop(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_updtr_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_updtr_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_strgp_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_strgp_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_strgp_prdcr_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_strgp_metric_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_strgp_metric_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_strgp_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_strgp_stop(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_strgp_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_strgp_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+
 #endif /* VIGIL_HANDLERS_H */

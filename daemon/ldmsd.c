@@ -293,7 +293,7 @@ static void show_usage(const struct vg_plugin *p)
  */
 static int print_plugin_usage(const char *name)
 {
-	struct vg_plugin_host host = {NULL, NULL};
+	struct vg_plugin_host host = {NULL, NULL, NULL};
 	struct vg_plugin *p;
 	struct vg_err err;
 	int kind = strcmp(name, "all") == 0	  ? 0

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "daemon/daemon.h"
+#include "daemon/strgp.h"
 #include "daemon/handlers.h"
 
 /* Below this a sampler busy-loops a core: almost always a unit mistake. */
@@ -190,6 +191,11 @@ int h_term(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	if (p->state == VG_PLUGIN_RUNNING)
 		return vg_errf(ctx->err, EBUSY, "plugin '%s' is running (stop name=%s first)", p->name,
 			       p->name);
+	const char *strgp;
+	if (strgp_uses_plugin(ctx->d, p, &strgp))
+		return vg_errf(ctx->err, EBUSY,
+			       "store '%s' is used by storage policy '%s' (strgp_stop name=%s first)",
+			       p->name, strgp, strgp);
 	vg_log(VG_LOG_INFO, "ldmsd", "unloading %s", p->name);
 	unload(ctx->d, p);
 	return 0;

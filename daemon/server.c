@@ -23,9 +23,19 @@
 
 #define MAX_XPRTS 4
 
+struct conn;
+
+/* A client that asked for a set's data part after every transaction. */
+struct push_sub {
+	struct push_sub *next;
+	struct conn *c;
+	uint64_t req_id;
+};
+
 struct export {
 	struct vg_set *set;
 	struct vg_mr *mr[MAX_XPRTS];
+	struct push_sub *subs;
 };
 
 struct listener {
@@ -45,6 +55,7 @@ struct conn {
 	int xprt_idx;
 	bool dir_notify;
 	uint64_t dir_req_id;
+	size_t npush; /* push subscriptions of this connection */
 };
 
 struct vg_server {
@@ -65,6 +76,7 @@ struct vg_server {
 
 	struct export *exports;
 	size_t nexports, exports_cap;
+	size_t npush; /* push subscriptions of all connections */
 
 	struct vg_wbuf out;          /* scratch for building replies (one thread) */
 	struct vg_complaint bad_peer; /* rate-limits protocol error lines */
@@ -137,6 +149,13 @@ static void export_del(struct vg_server *srv, struct vg_set *set)
 	for (size_t xi = 0; xi < srv->nxprts; xi++)
 		if (e->mr[xi])
 			vg_xprt_mem_deregister(srv->xprts[xi], e->mr[xi]);
+	while (e->subs) {
+		struct push_sub *s = e->subs;
+		e->subs = s->next;
+		s->c->npush--;
+		srv->npush--;
+		free(s);
+	}
 	memmove(&srv->exports[pos], &srv->exports[pos + 1],
 		(srv->nexports - pos - 1) * sizeof(*srv->exports));
 	srv->nexports--;
@@ -232,16 +251,24 @@ static void notify_dir(struct vg_server *srv, enum vg_dir_event ev, struct vg_se
 	}
 }
 
+static void push_data(struct vg_server *srv, struct vg_set *set);
+static void push_gone(struct vg_server *srv, struct vg_set *set);
+
 static void on_setdir(enum vg_setdir_event ev, struct vg_set *set, void *arg)
 {
 	struct vg_server *srv = arg;
-	if (ev == VG_SETDIR_ADD) {
+	if (ev == VG_SETDIR_UPDATE) {
+		if (srv->npush)
+			push_data(srv, set);
+	} else if (ev == VG_SETDIR_ADD) {
 		if (export_add(srv, set))
 			vg_log(VG_LOG_ERROR, COMPONENT, "out of memory exporting set %s",
 			       vg_set_instance(set));
 		notify_dir(srv, VG_DIR_ADD, set);
 	} else {
 		notify_dir(srv, VG_DIR_DEL, set);
+		if (srv->npush)
+			push_gone(srv, set);
 		export_del(srv, set);
 	}
 }
@@ -296,6 +323,8 @@ static bool regex_affordable(const char *pattern, char *why, size_t size)
 	}
 	return true;
 }
+
+static void push_subscribe(struct conn *c, uint64_t req_id, struct vg_set *set);
 
 struct lookup_walk {
 	uint32_t match;
@@ -359,7 +388,7 @@ static void handle_lookup(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 	w.match = vg_rbuf_u32(body);
 	vg_rbuf_str(body, pattern, sizeof(pattern));
 	if (!vg_rbuf_ok(body) || vg_rbuf_remaining(body) ||
-	    (w.match & ~(VG_LOOKUP_SCHEMA | VG_LOOKUP_REGEX))) {
+	    (w.match & ~(VG_LOOKUP_SCHEMA | VG_LOOKUP_REGEX | VG_LOOKUP_PUSH))) {
 		send_error(c, req_id, -EPROTO, "malformed lookup request");
 		return;
 	}
@@ -394,9 +423,103 @@ static void handle_lookup(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 		send_lookup_status(c, req_id, -ENOMEM);
 	else if (w.n == 0)
 		send_lookup_status(c, req_id, -ENOENT);
-	for (size_t i = 0; i < w.n && !w.oom; i++)
+	for (size_t i = 0; i < w.n && !w.oom; i++) {
 		send_lookup_reply(c, req_id, w.found[i], i + 1 < w.n);
+		if (w.match & VG_LOOKUP_PUSH)
+			push_subscribe(c, req_id, w.found[i]);
+	}
 	free(w.found);
+}
+
+/* ------------------------------------------------------------------ push */
+
+static struct export *export_find(struct vg_server *srv, const struct vg_set *set)
+{
+	bool found;
+	size_t pos = export_pos(srv, set, &found);
+	return found ? &srv->exports[pos] : NULL;
+}
+
+static void push_data(struct vg_server *srv, struct vg_set *set)
+{
+	struct export *e = export_find(srv, set);
+	if (!e || !e->subs || !vg_set_is_consistent(set))
+		return;
+	size_t len;
+	const void *data = vg_set_data_bytes(set, &len);
+	for (struct push_sub *s = e->subs; s; s = s->next) {
+		vg_msg_begin(&srv->out, VG_MSG_PUSH, s->req_id);
+		vg_wbuf_blob(&srv->out, data, len);
+		conn_send(s->c);
+	}
+}
+
+static void push_gone(struct vg_server *srv, struct vg_set *set)
+{
+	struct export *e = export_find(srv, set);
+	for (struct push_sub *s = e ? e->subs : NULL; s; s = s->next)
+		send_error(s->c, s->req_id, -ENOENT, "the set was deleted");
+}
+
+static void push_unsubscribe(struct conn *c, struct export *e)
+{
+	for (struct push_sub **pp = &e->subs; *pp;) {
+		struct push_sub *s = *pp;
+		if (s->c != c) {
+			pp = &s->next;
+			continue;
+		}
+		*pp = s->next;
+		c->npush--;
+		c->srv->npush--;
+		free(s);
+	}
+}
+
+/* Every subscription of a connection that is going away. */
+static void push_drop_conn(struct conn *c)
+{
+	for (size_t i = 0; c->npush && i < c->srv->nexports; i++)
+		push_unsubscribe(c, &c->srv->exports[i]);
+}
+
+static void handle_push_req(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
+{
+	char instance[VG_NAME_MAX + 1];
+	uint32_t flags = vg_rbuf_u32(body);
+	vg_rbuf_str(body, instance, sizeof(instance));
+	if (!vg_rbuf_ok(body) || vg_rbuf_remaining(body) || (flags & ~VG_PUSH_F_CANCEL)) {
+		send_error(c, req_id, -EPROTO, "malformed push request");
+		return;
+	}
+	struct vg_set *set = vg_setdir_find(c->srv->dir, instance);
+	struct export *e = set ? export_find(c->srv, set) : NULL;
+	if (!e) {
+		send_error(c, req_id, -ENOENT, "no such set");
+		return;
+	}
+	push_unsubscribe(c, e); /* a repeated request replaces the old one */
+	if (!(flags & VG_PUSH_F_CANCEL))
+		push_subscribe(c, req_id, set);
+}
+
+static void push_subscribe(struct conn *c, uint64_t req_id, struct vg_set *set)
+{
+	struct export *e = export_find(c->srv, set);
+	if (!e)
+		return;
+	push_unsubscribe(c, e);
+	struct push_sub *s = calloc(1, sizeof(*s));
+	if (!s) {
+		send_error(c, req_id, -ENOMEM, "out of memory");
+		return;
+	}
+	s->c = c;
+	s->req_id = req_id;
+	s->next = e->subs;
+	e->subs = s;
+	c->npush++;
+	c->srv->npush++;
 }
 
 /* ------------------------------------------------------------------ commands */
@@ -450,6 +573,7 @@ static void protocol_error(struct conn *c, const char *why)
 static void conn_remove(struct conn *c)
 {
 	struct vg_server *srv = c->srv;
+	push_drop_conn(c);
 	for (struct conn **pp = &srv->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -486,6 +610,9 @@ static void on_conn_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *
 		break;
 	case VG_MSG_CMD_REQ:
 		handle_cmd(c, h.req_id, &body);
+		break;
+	case VG_MSG_PUSH_REQ:
+		handle_push_req(c, h.req_id, &body);
 		break;
 	default: {
 		char why[96];
@@ -632,6 +759,7 @@ void vg_server_free(struct vg_server *srv)
 	while (srv->conns) {
 		struct conn *c = srv->conns;
 		srv->conns = c->next;
+		push_drop_conn(c);
 		vg_ep_set_cb(c->ep, NULL, NULL);
 		vg_ep_put(c->ep);
 		free(c);

@@ -25,6 +25,7 @@
 struct vg_plugin_host {
 	struct vg_pool *pool;
 	struct vg_setdir *dir;
+	struct vg_loop *loop;
 };
 
 enum vg_plugin_state {

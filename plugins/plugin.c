@@ -61,6 +61,11 @@ void vg_plugin_log(const struct vg_plugin *p, enum vg_log_level level, const cha
 	va_end(ap);
 }
 
+struct vg_loop *vg_plugin_loop(struct vg_plugin *p)
+{
+	return p->host->loop;
+}
+
 const char *vg_plugin_proc_root(void)
 {
 	const char *root = getenv("VIGIL_PROC_ROOT");
@@ -228,6 +233,12 @@ static int ops_check(const struct vg_plugin_ops *ops, const char *plugin, const 
 			       "plugin '%s': %s has a truncated vigil_plugin struct (%u bytes, "
 			       "need %zu): rebuild the plugin against this vigil",
 			       plugin, path, ops->size, need);
+	if (ops->type == VG_PLUGIN_STORE &&
+	    (ops->size < VG_PLUGIN_OPS_STORE_SIZE || !ops->open || !ops->store || !ops->close))
+		return vg_errf(err, ELIBBAD,
+			       "plugin '%s': %s declares itself a store but lacks open(), store() "
+			       "or close(): rebuild it against this vigil",
+			       plugin, path);
 	if (!ops->config || (ops->type == VG_PLUGIN_SAMPLER && !ops->sample))
 		return vg_errf(err, ELIBBAD,
 			       "plugin '%s': %s lacks a %s() operation: it is not a usable %s",
@@ -388,6 +399,9 @@ int vg_plugin_sample(struct vg_plugin *p)
 	p->samples++;
 	p->last_sample_ns = took;
 	p->total_sample_ns += took;
+	/* a transaction ended on each set: push subscribers are served from here */
+	for (size_t i = 0; p->host->dir && i < p->nsets; i++)
+		vg_setdir_updated(p->host->dir, p->sets[i]);
 	if (rc < 0) {
 		p->sample_errors++;
 		vg_complain(&p->sample_complaint, VG_LOG_ERROR, p->name,

@@ -39,6 +39,20 @@ enum vg_plugin_type {
 };
 
 struct vg_plugin; /* one loaded instance; opaque to plugins */
+struct vg_loop;
+
+/*
+ * What a storage policy asks a store to write, fixed when the store opens a
+ * handle.  The strings and arrays are valid during open() only: copy them.
+ */
+struct vg_store_layout {
+	const char *strgp;        /* storage policy name, for messages */
+	const char *container;
+	const char *schema;
+	const struct vg_set *set; /* a set of this layout: names, types, counts, units */
+	const int *metrics;       /* the columns: metric indices of set, ascending */
+	size_t nmetrics;
+};
 
 /* The attributes of a config line, in the order given. */
 struct vg_kv {
@@ -79,8 +93,25 @@ struct vg_plugin_ops {
 	 * not a silently ignored setting (LDMS ignores it).
 	 */
 	const char *const *attrs;
-	/* Store operations will be appended here (gated on size). */
+
+	/*
+	 * Store plugins (type VG_PLUGIN_STORE).  A storage policy opens one
+	 * handle per container/schema it writes, stores every consistent update
+	 * whose data generation changed (never the same sample twice), flushes on
+	 * its flush interval and closes the handle when it stops or when the
+	 * set's layout changes (then it opens a new one).  Everything runs on the
+	 * daemon's loop thread.  store() allocates nothing per row.
+	 */
+	void *(*open)(struct vg_plugin *p, const struct vg_store_layout *layout,
+		      struct vg_err *err);
+	/* One row: set has the layout of h. 0 or -errno with err naming the file. */
+	int (*store)(void *h, const struct vg_set *set, struct vg_err *err);
+	int (*flush)(void *h, struct vg_err *err);
+	void (*close)(void *h);
 };
+
+/* Minimum ops->size of a store plugin (all four store operations present). */
+#define VG_PLUGIN_OPS_STORE_SIZE (offsetof(struct vg_plugin_ops, close) + sizeof(void (*)(void *)))
 
 /* ------------------------------------------------------------------ services */
 
@@ -105,6 +136,12 @@ void vg_plugin_set_delete(struct vg_plugin *p, struct vg_set *set);
 struct vg_set *vg_plugin_set_find(struct vg_plugin *p, const char *instance);
 /* Changes whenever sets are published or removed: re-find cached sets when it moves. */
 uint64_t vg_plugin_set_generation(struct vg_plugin *p);
+
+/*
+ * The daemon's event loop, for plugins that need timers of their own (e.g.
+ * store_csv's time-based rollover).  Timers must be stopped in term().
+ */
+struct vg_loop *vg_plugin_loop(struct vg_plugin *p);
 
 /*
  * Where samplers read kernel files: "/proc" unless the VIGIL_PROC_ROOT

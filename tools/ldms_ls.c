@@ -142,13 +142,15 @@ static void print_verbose_table(const struct vg_rset *sets, size_t n)
 	printf("%s%s", V_HEADER, V_RULE);
 	for (size_t i = 0; i < n; i++) {
 		const struct vg_set *s = sets[i].set;
-		char flags[4], perm[11];
+		char flags[5], perm[11];
 		flags[0] = vg_set_is_consistent(s) ? 'C' : ' ';
 		flags[1] = (sets[i].set_flags & VG_SETF_LOCAL)	  ? 'L'
 			   : (sets[i].set_flags & VG_SETF_REMOTE) ? 'R'
 								  : ' ';
 		flags[2] = (sets[i].set_flags & VG_SETF_PUSH) ? 'P' : ' ';
-		flags[3] = '\0';
+		/* vigil's addition: S = stale, the aggregator lost its producer */
+		flags[3] = (sets[i].set_flags & VG_SETF_STALE) ? 'S' : '\0';
+		flags[4] = '\0';
 		struct vg_timestamp ts = vg_set_timestamp(s), dur = vg_set_duration(s);
 		msum += vg_set_meta_size(s);
 		dsum += vg_set_data_size(s);

@@ -1,0 +1,191 @@
+/*
+ * prdcr_cmd.c - the prdcr_* commands and prdcr_status.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "daemon/daemon.h"
+#include "daemon/handlers.h"
+#include "daemon/prdcr.h"
+#include "xprt/xprt.h"
+
+#define PRDCR_DEFAULT_RECONNECT_US 20000000u
+
+static struct ldmsd_prdcr *must_find(struct vg_cmd_ctx *ctx, const char *name)
+{
+	struct ldmsd_prdcr *p = prdcr_find(ctx->d, name);
+	if (!p)
+		vg_errf(ctx->err, ENOENT, "producer '%s' does not exist (prdcr_add it first)", name);
+	return p;
+}
+
+int h_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	struct ldmsd *d = ctx->d;
+	const char *name = vg_arg_str(args, "name");
+	const char *type = vg_arg_str(args, "type");
+	const char *xprt = vg_arg_str(args, "xprt");
+	if (prdcr_find(d, name))
+		return vg_errf(ctx->err, EEXIST, "producer '%s' already exists", name);
+	if (strcmp(type, "active") != 0 && strcmp(type, "passive") != 0)
+		return vg_errf(ctx->err, EINVAL,
+			       "type=%s: a producer is 'active' (we connect to it) or 'passive' "
+			       "(it connects to us)",
+			       type);
+	if (!vg_xprt_find(xprt))
+		return vg_errf(ctx->err, EINVAL, "xprt=%s: unknown transport (this ldmsd has: %s)",
+			       xprt, vg_xprt_names());
+	const char *auth = vg_arg_str(args, "auth");
+	if (auth && strcmp(auth, "DEFAULT") != 0 && strcmp(auth, "none") != 0)
+		return vg_errf(ctx->err, ENOENT,
+			       "auth=%s: no such authentication domain (this version has only "
+			       "DEFAULT, i.e. none)",
+			       auth);
+	uint64_t reconnect = vg_arg_has(args, "reconnect") ? (uint64_t)vg_arg_i64(args, "reconnect")
+							   : PRDCR_DEFAULT_RECONNECT_US;
+	if (reconnect < 1000)
+		return vg_errf(ctx->err, EINVAL,
+			       "reconnect=%" PRIu64 "us: the reconnect interval must be at least 1ms",
+			       reconnect);
+	struct ldmsd_prdcr *p = calloc(1, sizeof(*p));
+	if (!p)
+		return vg_errf(ctx->err, ENOMEM, "out of memory");
+	p->d = d;
+	p->name = strdup(name);
+	p->host = strdup(vg_arg_str(args, "host"));
+	p->xprt = strdup(xprt);
+	p->auth = strdup(auth ? auth : "DEFAULT");
+	p->port = (uint16_t)vg_arg_u64(args, "port");
+	p->passive = strcmp(type, "passive") == 0;
+	p->reconnect_us = reconnect;
+	vg_wbuf_init(&p->out, 64u << 10);
+	vg_timer_init(&p->reconnect_timer, NULL, NULL);
+	if (!p->name || !p->host || !p->xprt || !p->auth ||
+	    ldmsd_array_add((void ***)&d->prdcrs, &d->nprdcrs, p)) {
+		prdcr_free(p);
+		return vg_errf(ctx->err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static uint64_t reconnect_arg(const struct vg_cmd_args *args)
+{
+	return vg_arg_has(args, "reconnect") ? (uint64_t)vg_arg_i64(args, "reconnect") : 0;
+}
+
+int h_prdcr_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	struct ldmsd_prdcr *p = must_find(ctx, vg_arg_str(args, "name"));
+	if (!p)
+		return -ENOENT;
+	if (prdcr_start(p, reconnect_arg(args)))
+		return vg_errf(ctx->err, EBUSY, "producer '%s' is already started (%s)", p->name,
+			       prdcr_state_name(p->state));
+	return 0;
+}
+
+int h_prdcr_stop(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	struct ldmsd_prdcr *p = must_find(ctx, vg_arg_str(args, "name"));
+	if (!p)
+		return -ENOENT;
+	if (prdcr_stop(p))
+		return vg_errf(ctx->err, EBUSY, "producer '%s' is already stopped", p->name);
+	return 0;
+}
+
+static int compile(struct vg_cmd_ctx *ctx, regex_t *re, const char *pattern)
+{
+	int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		char msg[128];
+		regerror(rc, re, msg, sizeof(msg));
+		return vg_errf(ctx->err, EINVAL, "bad regular expression '%s': %s", pattern, msg);
+	}
+	return 0;
+}
+
+/* LDMS's *_regex commands act on every match and do not fail on those already in that state. */
+int h_prdcr_start_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	regex_t re;
+	if (compile(ctx, &re, vg_arg_str(args, "regex")))
+		return -EINVAL;
+	for (size_t i = 0; i < ctx->d->nprdcrs; i++) {
+		struct ldmsd_prdcr *p = ctx->d->prdcrs[i];
+		if (regexec(&re, p->name, 0, NULL, 0) == 0)
+			prdcr_start(p, reconnect_arg(args));
+	}
+	regfree(&re);
+	return 0;
+}
+
+int h_prdcr_stop_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	regex_t re;
+	if (compile(ctx, &re, vg_arg_str(args, "regex")))
+		return -EINVAL;
+	for (size_t i = 0; i < ctx->d->nprdcrs; i++) {
+		struct ldmsd_prdcr *p = ctx->d->prdcrs[i];
+		if (regexec(&re, p->name, 0, NULL, 0) == 0)
+			prdcr_stop(p);
+	}
+	regfree(&re);
+	return 0;
+}
+
+int h_prdcr_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	struct ldmsd_prdcr *p = must_find(ctx, vg_arg_str(args, "name"));
+	if (!p)
+		return -ENOENT;
+	if (p->state != PRDCR_STOPPED)
+		return vg_errf(ctx->err, EBUSY,
+			       "producer '%s' is %s: stop it first (prdcr_stop name=%s)", p->name,
+			       prdcr_state_name(p->state), p->name);
+	ldmsd_array_del((void **)ctx->d->prdcrs, &ctx->d->nprdcrs, p);
+	prdcr_free(p);
+	return 0;
+}
+
+/* LDMS 4.4's prdcr_status layout (ldms-compat/ldmsctl/ctl_prdcr_status.txt). */
+void prdcr_status_line(const struct ldmsd_prdcr *p, struct vg_strbuf *out, bool pad)
+{
+	vg_strbuf_printf(out, "%-16s %-16s %-12u%-12s %-*s\n", p->name, p->host, p->port, p->xprt,
+			 pad ? 12 : 0, prdcr_state_name(p->state));
+}
+
+int h_prdcr_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	const char *name = vg_arg_str(args, "name");
+	if (name && !must_find(ctx, name))
+		return -ENOENT;
+	struct vg_strbuf *out = ctx->reply;
+	vg_strbuf_printf(out, "%-16s %-16s %-12s %-12s %s\n", "Name", "Host", "Port", "Transport",
+			 "State");
+	vg_strbuf_printf(out, "---------------- ---------------- ------------ ------------ "
+			      "------------\n");
+	for (size_t i = 0; i < ctx->d->nprdcrs; i++) {
+		const struct ldmsd_prdcr *p = ctx->d->prdcrs[i];
+		if (name && strcmp(name, p->name) != 0)
+			continue;
+		prdcr_status_line(p, out, true);
+		if (p->connect_failures && p->state != PRDCR_CONNECTED)
+			vg_strbuf_printf(out,
+					 "    # %" PRIu64 " failed connection attempts; last: %s\n",
+					 p->connect_failures, p->last_error);
+		for (uint32_t s = 0; s < p->nslots; s++) {
+			const struct prdcr_set *ps = p->sets[s];
+			if (ps)
+				vg_strbuf_printf(out, "    %-16s %-16s %s\n", ps->instance, ps->schema,
+						 pset_state_name(ps));
+		}
+	}
+	return 0;
+}
