@@ -87,6 +87,8 @@ void csv_config_free(struct csv_config *cfg);
 struct csv_col {
 	int idx;
 	enum vg_type type;
+	enum vg_type elem; /* of the elements (the type itself for scalars) */
+	bool array;
 	uint32_t count;
 };
 
@@ -117,9 +119,6 @@ int csv_format_check(struct csv_format *f, const struct vg_set *set, struct vg_e
 /* Write one row into buf (row_max bytes); returns its length. Allocates nothing. */
 size_t csv_format_row(const struct csv_format *f, const struct vg_set *set, char *buf);
 
-/* Decimal digits of v at p; returns the end.  Exposed for tests of widths. */
-char *csv_put_u64(char *p, uint64_t v);
-
 /* ------------------------------------------------------------------ files */
 
 /*
@@ -137,6 +136,8 @@ struct csv_file {
 	char *data_name, *header_name, *kind_name; /* current names */
 	size_t name_cap;
 	char suffix[48];       /* "", ".<epoch>" or ".<epoch>.<n>" */
+	uint64_t last_epoch;   /* of the last suffix chosen */
+	unsigned last_n;
 	char *header;          /* copies of the first handle's texts */
 	size_t header_len;
 	char *kind;
@@ -150,6 +151,7 @@ struct csv_file {
 	bool header_written, kind_written; /* this period's .HEADER/.KIND exist */
 	uint64_t rows, bytes;  /* in the current data file */
 	uint64_t rows_unflushed, bytes_unflushed;
+	bool sync_pending;     /* buffer=0: rows written to the kernel, fdatasync still due */
 };
 
 /*
@@ -165,6 +167,14 @@ int csv_file_open(struct csv_file **out, const char *who, const char *container,
 /* Append one row (header first when due; rolls by records or bytes). */
 int csv_file_write(struct csv_file *f, const char *row, size_t len, struct vg_err *err);
 int csv_file_flush(struct csv_file *f, struct vg_err *err);
+/*
+ * buffer=0: csv_file_write() hands each row to the kernel at once (readers
+ * see it) and leaves the fdatasync to this call, which the plugin makes once
+ * per event-loop iteration for every file written in it: a group commit, so
+ * an aggregator storing 1000 sets per interval pays one sync per file and
+ * iteration instead of one per row (LDMS: fsync per row).
+ */
+int csv_file_sync(struct csv_file *f, struct vg_err *err);
 /* Start the next file now (time-based rollover). */
 int csv_file_roll(struct csv_file *f, struct vg_err *err);
 /* Flush, close, apply rename_template, free. */

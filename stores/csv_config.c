@@ -17,8 +17,6 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "stores/csv.h"
 
@@ -640,7 +638,7 @@ static int apply_defaults(struct csv_config *cfg, size_t n, const char *const *k
 			  const char *const *values, const char *opt_file, struct vg_err *err)
 {
 	if (cfg->configured)
-		return vg_errf(err, EINVAL,
+		return vg_errf(err, EBUSY,
 			       "config of defaults cannot be repeated: give per-pair options with "
 			       "container=C schema=S, or restart to change the defaults");
 	int rc = check_names(n, keys, values, S_LINE, "the config line", err);

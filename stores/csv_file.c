@@ -71,6 +71,13 @@ static const char *fix_for(int code)
 	}
 }
 
+/* "<what> <name>: <cause>: <fix>" for the errno of the call that just failed. */
+static int sys_err(struct vg_err *err, const char *what, const char *name)
+{
+	int e = errno ? errno : EIO;
+	return vg_errf(err, e, "%s %s: %s: %s", what, name, strerror(e), fix_for(e));
+}
+
 /* Create dir and its missing parents with mode (exactly) and owner. */
 static int mkdir_p(const char *dir, mode_t mode, uint32_t uid, uint32_t gid, struct vg_err *err)
 {
@@ -88,11 +95,9 @@ static int mkdir_p(const char *dir, mode_t mode, uint32_t uid, uint32_t gid, str
 			if (chmod(path, mode) < 0 ||
 			    ((uid != CSV_ID_UNSET || gid != CSV_ID_UNSET) &&
 			     chown(path, (uid_t)uid, (gid_t)gid) < 0))
-				rc = vg_errf(err, errno, "cannot set the mode or owner of %s: %s",
-					     path, strerror(errno));
+				rc = sys_err(err, "cannot set the mode or owner of", path);
 		} else if (errno != EEXIST) {
-			rc = vg_errf(err, errno, "cannot create directory %s: %s: %s", path,
-				     strerror(errno), fix_for(errno));
+			rc = sys_err(err, "cannot create directory", path);
 		} else {
 			struct stat st;
 			if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -113,13 +118,15 @@ static int set_owner_mode(int fd, const char *name, const struct csv_opts *o, bo
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
 	if ((created || o->create_perm) && fchmod(fd, file_mode(o->create_perm)) < 0)
-		return vg_errf(err, errno, "cannot set the mode of %s: %s", name, strerror(errno));
+		return sys_err(err, "cannot set the mode of", name);
 	if (o->create_uid != CSV_ID_UNSET || o->create_gid != CSV_ID_UNSET) {
-		if (fchown(fd, (uid_t)o->create_uid, (gid_t)o->create_gid) < 0)
-			return vg_errf(err, errno,
+		if (fchown(fd, (uid_t)o->create_uid, (gid_t)o->create_gid) < 0) {
+			int e = errno;
+			return vg_errf(err, e,
 				       "cannot give %s to create_uid/create_gid: %s (the daemon "
 				       "needs CAP_CHOWN for another user)",
-				       name, strerror(errno));
+				       name, strerror(e));
+		}
 	}
 	return 0;
 }
@@ -139,11 +146,16 @@ static bool exists(const char *name)
 	return lstat(name, &st) == 0;
 }
 
-/* ".<epoch>", or ".<epoch>.<n>" when a file of that second exists already. */
-static int free_suffix(const struct csv_file *f, char *suffix, size_t len, char *scratch)
+/*
+ * ".<epoch>", or ".<epoch>.<n>" when that second already named a file: one
+ * that exists, or one this file used before (a rename_template may have
+ * moved it away, and its new name must stay unique too).
+ */
+static int free_suffix(struct csv_file *f, char *suffix, size_t len, char *scratch)
 {
 	uint64_t epoch = vg_now_us() / 1000000;
-	for (unsigned n = 0; n < MAX_SAME_SECOND; n++) {
+	unsigned first = epoch == f->last_epoch ? f->last_n + 1 : 0;
+	for (unsigned n = first; n < MAX_SAME_SECOND; n++) {
 		if (n)
 			snprintf(suffix, len, ".%llu.%u", (unsigned long long)epoch, n);
 		else
@@ -153,8 +165,11 @@ static int free_suffix(const struct csv_file *f, char *suffix, size_t len, char 
 			make_name(f, (enum kind_of_file)k, suffix, scratch);
 			taken = exists(scratch);
 		}
-		if (!taken)
+		if (!taken) {
+			f->last_epoch = epoch;
+			f->last_n = n;
 			return 0;
+		}
 	}
 	return -EEXIST;
 }
@@ -398,8 +413,7 @@ static int open_data(struct csv_file *f, struct vg_err *err)
 		fd = open(f->data_name, flags);
 	}
 	if (fd < 0)
-		return vg_errf(err, errno, "cannot open %s for writing: %s: %s", f->data_name,
-			       strerror(errno), fix_for(errno));
+		return sys_err(err, "cannot open for writing", f->data_name);
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
@@ -425,11 +439,11 @@ static int open_data(struct csv_file *f, struct vg_err *err)
 		}
 	}
 	int rc = set_owner_mode(fd, f->data_name, &f->opts, created, err);
+	/* stdio's own buffer (st_blksize) as in LDMS: a larger one keeps rows longer from readers */
 	f->fp = rc ? NULL : fdopen(fd, "a");
 	if (!f->fp) {
 		if (!rc)
-			rc = vg_errf(err, errno, "cannot open %s: %s", f->data_name,
-				     strerror(errno));
+			rc = sys_err(err, "cannot open", f->data_name);
 		close(fd);
 		return rc;
 	}
@@ -451,8 +465,7 @@ static int write_aux(struct csv_file *f, const char *name, const char *text, siz
 	bool created = !exists(name);
 	int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return vg_errf(err, errno, "cannot write %s: %s: %s", name, strerror(errno),
-			       fix_for(errno));
+		return sys_err(err, "cannot write", name);
 	int rc = set_owner_mode(fd, name, &f->opts, created, err);
 	ssize_t w = rc ? 0 : write(fd, text, len);
 	if (!rc && w != (ssize_t)len) {
@@ -537,10 +550,27 @@ int csv_file_write(struct csv_file *f, const char *row, size_t len, struct vg_er
 	f->rows_unflushed++;
 	f->bytes_unflushed += len;
 	const struct csv_opts *o = &f->opts;
-	if (o->buffer == 0 ||
+	if (o->buffer == 0) {
+		if (fflush(f->fp) != 0)
+			return write_failed(f, "a row", errno ? errno : EIO, err);
+		f->rows_unflushed = f->bytes_unflushed = 0;
+		f->sync_pending = f->regular;
+		return 0;
+	}
+	if (
 	    (o->buffertype == 3 && f->rows_unflushed >= (uint64_t)o->buffer) ||
 	    (o->buffertype == 4 && f->bytes_unflushed >= (uint64_t)o->buffer * 1024))
 		return sync_file(f, err);
+	return 0;
+}
+
+int csv_file_sync(struct csv_file *f, struct vg_err *err)
+{
+	if (!f->sync_pending || !f->fp)
+		return 0;
+	f->sync_pending = false;
+	if (fdatasync(fileno(f->fp)) < 0)
+		return write_failed(f, "rows", errno, err);
 	return 0;
 }
 

@@ -36,41 +36,67 @@ static const char digit_pairs[] = "00010203040506070809"
 				  "80818283848586878889"
 				  "90919293949596979899";
 
-char *csv_put_u64(char *p, uint64_t v)
+static const uint64_t powers_of_ten[20] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+	100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+	10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+};
+
+/* Exactly 8 digits of x, ending at end. */
+static void put_8_digits(char *end, uint32_t x)
 {
-	char tmp[20];
-	char *t = tmp + sizeof(tmp);
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-		v /= 100;
-		t -= 2;
-		memcpy(t, digit_pairs + 2 * r, 2);
+	for (int i = 0; i < 4; i++) {
+		uint32_t r = x % 100;
+		x /= 100;
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * r, 2);
 	}
-	if (v >= 10) {
-		t -= 2;
-		memcpy(t, digit_pairs + 2 * v, 2);
-	} else {
-		*--t = (char)('0' + v);
+}
+
+/*
+ * Written backwards in place, two digits per step, in 32-bit arithmetic
+ * below 10^8 (cheaper than 64-bit division): no copy, no printf.
+ */
+static char *put_u64(char *p, uint64_t v)
+{
+	/* digits from the bit length: log10(2) ~ 1233/4096, corrected by one compare */
+	unsigned t = ((unsigned)(64 - __builtin_clzll(v | 1)) * 1233) >> 12;
+	char *end = p + t + ((v | 1) >= powers_of_ten[t]);
+	char *w = end;
+	while (v >= 100000000) {
+		put_8_digits(w, (uint32_t)(v % 100000000));
+		v /= 100000000;
+		w -= 8;
 	}
-	size_t n = (size_t)(tmp + sizeof(tmp) - t);
-	memcpy(p, t, n);
-	return p + n;
+	uint32_t x = (uint32_t)v;
+	while (x >= 100) {
+		uint32_t r = x % 100;
+		x /= 100;
+		w -= 2;
+		memcpy(w, digit_pairs + 2 * r, 2);
+	}
+	if (x >= 10)
+		memcpy(w - 2, digit_pairs + 2 * x, 2);
+	else
+		w[-1] = (char)('0' + x);
+	return end;
 }
 
 static char *put_s64(char *p, int64_t v)
 {
 	if (v < 0) {
 		*p++ = '-';
-		return csv_put_u64(p, 0 - (uint64_t)v);
+		return put_u64(p, 0 - (uint64_t)v);
 	}
-	return csv_put_u64(p, (uint64_t)v);
+	return put_u64(p, (uint64_t)v);
 }
 
 /* %06u: at least six digits. */
 static char *put_usec6(char *p, uint32_t usec)
 {
 	if (usec >= 1000000)
-		return csv_put_u64(p, usec);
+		return put_u64(p, usec);
 	for (int i = 5; i >= 0; i--) {
 		p[i] = (char)('0' + usec % 10);
 		usec /= 10;
@@ -107,7 +133,7 @@ static char *put_elem(char *p, enum vg_type et, const uint8_t *base, uint32_t i)
 			*p++ = c;
 		return p;
 	}
-	case VG_T_U8: return csv_put_u64(p, base[i]);
+	case VG_T_U8: return put_u64(p, base[i]);
 	case VG_T_S8: return put_s64(p, (int8_t)base[i]);
 #define INT_CASE(T, ctype, put)                          \
 	case T: {                                        \
@@ -115,11 +141,11 @@ static char *put_elem(char *p, enum vg_type et, const uint8_t *base, uint32_t i)
 		memcpy(&v, base + i * sizeof(v), sizeof(v)); \
 		return put(p, v);                        \
 	}
-	INT_CASE(VG_T_U16, uint16_t, csv_put_u64)
+	INT_CASE(VG_T_U16, uint16_t, put_u64)
 	INT_CASE(VG_T_S16, int16_t, put_s64)
-	INT_CASE(VG_T_U32, uint32_t, csv_put_u64)
+	INT_CASE(VG_T_U32, uint32_t, put_u64)
 	INT_CASE(VG_T_S32, int32_t, put_s64)
-	INT_CASE(VG_T_U64, uint64_t, csv_put_u64)
+	INT_CASE(VG_T_U64, uint64_t, put_u64)
 	INT_CASE(VG_T_S64, int64_t, put_s64)
 #undef INT_CASE
 	case VG_T_F32: {
@@ -162,7 +188,7 @@ static char *put_string(char *p, const char *s, uint32_t count, bool ietf)
 static char *put_udata(char *p, const struct vg_set *set, int idx)
 {
 	*p++ = ',';
-	return csv_put_u64(p, vg_set_metric_udata(set, idx));
+	return put_u64(p, vg_set_metric_udata(set, idx));
 }
 
 size_t csv_format_row(const struct csv_format *f, const struct vg_set *set, char *buf)
@@ -170,15 +196,15 @@ size_t csv_format_row(const struct csv_format *f, const struct vg_set *set, char
 	char *p = buf;
 	struct vg_timestamp ts = vg_set_timestamp(set);
 	if (f->time_format == 1) {
-		p = csv_put_u64(p, (uint64_t)ts.sec * 1000 + ts.usec / 1000);
+		p = put_u64(p, (uint64_t)ts.sec * 1000 + ts.usec / 1000);
 		*p++ = ',';
-		p = csv_put_u64(p, ts.usec % 1000);
+		p = put_u64(p, ts.usec % 1000);
 	} else {
-		p = csv_put_u64(p, ts.sec);
+		p = put_u64(p, ts.sec);
 		*p++ = '.';
 		p = put_usec6(p, ts.usec);
 		*p++ = ',';
-		p = csv_put_u64(p, ts.usec);
+		p = put_u64(p, ts.usec);
 	}
 	*p++ = ',';
 	const char *producer = vg_set_producer(set);
@@ -197,8 +223,8 @@ size_t csv_format_row(const struct csv_format *f, const struct vg_set *set, char
 			p = put_string(p, (const char *)v, col->count, f->ietfcsv);
 			continue;
 		}
-		enum vg_type et = vg_type_elem(col->type);
-		if (!vg_type_is_array(col->type) || f->expand) {
+		enum vg_type et = col->elem;
+		if (!col->array || f->expand) {
 			for (uint32_t i = 0; i < col->count; i++) {
 				if (f->userdata)
 					p = put_udata(p, set, col->idx);
@@ -403,6 +429,8 @@ int csv_format_init(struct csv_format *f, const struct vg_store_layout *layout,
 		col->idx = idx;
 		col->type = vg_set_metric_type(set, idx);
 		col->count = vg_set_metric_count(set, idx);
+		col->elem = vg_type_elem(col->type);
+		col->array = vg_type_is_array(col->type);
 		f->row_max += column_max(f, col);
 	}
 	if (build_header(f, set) < 0 || (o->typeheader && build_kind(f, set, o->typeheader) < 0)) {

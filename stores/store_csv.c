@@ -31,6 +31,7 @@ struct csv_ctx {
 	char name[VG_NAME_MAX + 1]; /* instance name: files outlive nothing else of p */
 	struct vg_loop *loop;
 	struct vg_timer roll_timer;
+	struct vg_timer sync_timer; /* buffer=0: the group commit, next loop iteration */
 	uint64_t second_us;
 	int refs;                /* the plugin's, plus one per open handle */
 };
@@ -42,10 +43,28 @@ struct csv_handle {
 	char *row; /* fmt.row_max bytes */
 };
 
+static void sync_all(struct csv_ctx *ctx)
+{
+	for (struct csv_file *f = ctx->files; f; f = f->next) {
+		struct vg_err err;
+		vg_err_clear(&err);
+		if (csv_file_sync(f, &err))
+			vg_log(VG_LOG_ERROR, ctx->name, "%s", err.msg);
+	}
+}
+
+static void on_sync_timer(struct vg_timer *t, void *arg)
+{
+	(void)t;
+	sync_all(arg);
+}
+
 static void ctx_put(struct csv_ctx *ctx)
 {
 	if (--ctx->refs > 0)
 		return;
+	vg_timer_stop(&ctx->sync_timer);
+	vg_timer_stop(&ctx->roll_timer);
 	csv_config_free(&ctx->cfg);
 	free(ctx);
 }
@@ -137,6 +156,8 @@ static int csv_config(struct vg_plugin *p, const struct vg_kvlist *kv, struct vg
 		ctx->refs = 1;
 		vg_strlcpy(ctx->name, vg_plugin_name(p), sizeof(ctx->name));
 		vg_timer_init(&ctx->roll_timer, on_roll_timer, ctx);
+		vg_timer_init(&ctx->sync_timer, on_sync_timer, ctx);
+		ctx->loop = vg_plugin_loop(p);
 		vg_plugin_ctx_set(p, ctx);
 	}
 	const char *c = vg_kv_get(kv, "container"), *s = vg_kv_get(kv, "schema");
@@ -168,6 +189,8 @@ static void csv_term(struct vg_plugin *p)
 	if (!ctx)
 		return;
 	vg_timer_stop(&ctx->roll_timer);
+	vg_timer_stop(&ctx->sync_timer);
+	sync_all(ctx);
 	if (ctx->files)
 		vg_plugin_log(p, VG_LOG_ERROR,
 			      "terminated with files still open (e.g. %s): they are closed "
@@ -270,13 +293,22 @@ static int csv_store(void *handle, const struct vg_set *set, struct vg_err *err)
 	if (rc)
 		return rc;
 	size_t len = csv_format_row(&h->fmt, set, h->row);
-	return csv_file_write(h->file, h->row, len, err);
+	rc = csv_file_write(h->file, h->row, len, err);
+	if (rc || !h->file->sync_pending)
+		return rc;
+	struct csv_ctx *ctx = h->ctx;
+	if (!ctx->loop)
+		return csv_file_sync(h->file, err);
+	if (!vg_timer_active(&ctx->sync_timer))
+		vg_timer_start(ctx->loop, &ctx->sync_timer, 0);
+	return 0;
 }
 
 static int csv_flush(void *handle, struct vg_err *err)
 {
 	struct csv_handle *h = handle;
-	return csv_file_flush(h->file, err);
+	int rc = csv_file_sync(h->file, err);
+	return rc ? rc : csv_file_flush(h->file, err);
 }
 
 static void csv_close(void *handle)
@@ -287,6 +319,10 @@ static void csv_close(void *handle)
 	struct csv_ctx *ctx = h->ctx;
 	struct csv_file *f = h->file;
 	if (--f->refs == 0) {
+		struct vg_err err;
+		vg_err_clear(&err);
+		if (csv_file_sync(f, &err))
+			vg_log(VG_LOG_ERROR, ctx->name, "%s", err.msg);
 		struct csv_file **pp = &ctx->files;
 		while (*pp != f)
 			pp = &(*pp)->next;
