@@ -38,6 +38,10 @@ strgp_add name=blocked plugin=csv_rec container=blocked schema=ts
 strgp_start name=blocked
 strgp_add name=toggle plugin=csv_rec container=toggle schema=ts
 strgp_start name=toggle
+strgp_add name=cols plugin=csv_rec container=cols schema=ts
+strgp_metric_add name=cols metric=metric_3
+strgp_metric_add name=cols metric=metric_1
+strgp_start name=cols
 EOF
 start_ldmsd_retry agg -S "$TMP/agg.sock" -c "$TMP/agg.conf"
 A_PID=$LDMSD_PID
@@ -46,6 +50,13 @@ CTL="$LDMSCTL -S $TMP/agg.sock"
 data_rows() { cat "$@" 2>/dev/null | grep -vc '^#'; }
 enough() { [ "$(data_rows "$TMP"/rec/c/ts.*)" -ge 45 ]; }
 wait_for 20 enough || fail "fewer than 45 rows after 20 s: $(ls -l "$TMP/rec/c" 2>&1)"
+
+# strgp_metric_add: only those columns, in set order
+head -1 "$(ls "$TMP"/rec/cols/ts.* | head -1)" | grep -qx '#Time,Time_usec,ProducerName,metric_1,metric_3' ||
+	fail "strgp_metric_add: header is $(head -1 "$(ls "$TMP"/rec/cols/ts.* | head -1)")"
+$CTL strgp_status name=cols | grep -qx '     metrics: metric_3 metric_1' ||
+	fail "strgp_status does not list the chosen metrics: $($CTL strgp_status name=cols)"
+log "strgp_metric_add stores only the chosen columns, in set order"
 
 grep -q "blocked" "$TMP/agg.log" || fail "no error naming the blocked container"
 grep -q "$TMP/rec/blocked" "$TMP/agg.log" || fail "the error does not name the path $TMP/rec/blocked"
