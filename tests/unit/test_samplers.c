@@ -15,38 +15,7 @@
 
 #include "tests/unit/sampler_util.h"
 
-/* ------------------------------------------------------------------ allocation counter */
-
-/*
- * Count allocations while `counting` is set, by replacing malloc and friends
- * with wrappers around glibc's own (as glibc's manual allows).  ASan brings
- * its own allocator, so the sanitizer build relies on mallinfo2() alone.
- */
-static unsigned long alloc_calls;
-static int counting;
-#if !defined(__SANITIZE_ADDRESS__)
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-void *malloc(size_t size)
-{
-	if (counting)
-		alloc_calls++;
-	return __libc_malloc(size);
-}
-void *calloc(size_t n, size_t size)
-{
-	if (counting)
-		alloc_calls++;
-	return __libc_calloc(n, size);
-}
-void *realloc(void *ptr, size_t size)
-{
-	if (counting)
-		alloc_calls++;
-	return __libc_realloc(ptr, size);
-}
-#endif
+#include "tests/unit/alloc_counter.h"
 
 #define NODE1 "producer=node-1 component_id=7 instance=node-1/"
 

@@ -20,34 +20,7 @@
 #include "plugins/host.h"
 #include "tests/unit/cu_main.h"
 
-/* ------------------------------------------------------------------ allocation counter */
-
-/* As in test_samplers.c: ASan brings its own allocator, so count only without it. */
-static unsigned long alloc_calls;
-static int counting;
-#if !defined(__SANITIZE_ADDRESS__)
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-void *malloc(size_t size)
-{
-	if (counting)
-		alloc_calls++;
-	return __libc_malloc(size);
-}
-void *calloc(size_t n, size_t size)
-{
-	if (counting)
-		alloc_calls++;
-	return __libc_calloc(n, size);
-}
-void *realloc(void *ptr, size_t size)
-{
-	if (counting)
-		alloc_calls++;
-	return __libc_realloc(ptr, size);
-}
-#endif
+#include "tests/unit/alloc_counter.h"
 
 /* ------------------------------------------------------------------ harness */
 
