@@ -25,71 +25,111 @@
 
 #define DIR_REQ_ID 1u
 #define TORN_RETRIES 2
+/* Set info pairs accepted per lookup reply: each is a linear search in the set's list. */
+#define PRDCR_INFO_MAX 256
 
 static void prdcr_connect(struct ldmsd_prdcr *p);
 static void on_ep_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *arg);
 
-const char *prdcr_state_name(enum prdcr_state st)
-{
-	switch (st) {
-	case PRDCR_STOPPED: return "STOPPED";
-	case PRDCR_DISCONNECTED: return "DISCONNECTED";
-	case PRDCR_CONNECTING: return "CONNECTING";
-	case PRDCR_CONNECTED: return "CONNECTED";
-	case PRDCR_STOPPING: return "STOPPING";
-	}
-	return "?";
-}
-
-const char *pset_state_name(const struct prdcr_set *ps)
-{
-	if (ps->mirror && (vg_set_flags(ps->mirror) & VG_SET_F_STALE))
-		return "STALE";
-	switch (ps->state) {
-	case PSET_LISTED: return "START";
-	case PSET_LOOKUP: return "LOOKUP";
-	case PSET_READY: return "READY";
-	case PSET_ERROR: return "ERROR";
-	}
-	return "?";
-}
-
-struct ldmsd_prdcr *prdcr_find(struct ldmsd *d, const char *name)
-{
-	for (size_t i = 0; i < d->nprdcrs; i++)
-		if (strcmp(d->prdcrs[i]->name, name) == 0)
-			return d->prdcrs[i];
-	return NULL;
-}
-
 /* ------------------------------------------------------------------ sets */
 
+/*
+ * Generations come from one counter per producer, not per set: a slot freed
+ * and reused by another set must not accept the replies meant for the
+ * previous one (the same instance re-created, answered with its old meta).
+ */
 static uint64_t pset_req_id(struct prdcr_set *ps)
 {
-	ps->req_gen++;
+	struct ldmsd_prdcr *p = ps->prdcr;
+	if (++p->req_seq == 0)
+		p->req_seq = 1; /* generation 0 means "no request" */
+	ps->req_gen = p->req_seq;
 	return ((uint64_t)ps->req_gen << 32) | (ps->slot + 1u);
 }
 
 static struct prdcr_set *pset_by_req(struct ldmsd_prdcr *p, uint64_t req_id)
 {
-	uint32_t slot = (uint32_t)req_id;
-	if (slot == 0 || slot > p->nslots)
+	uint32_t slot = (uint32_t)req_id, gen = (uint32_t)(req_id >> 32);
+	if (slot == 0 || slot > p->nslots || gen == 0)
 		return NULL;
 	struct prdcr_set *ps = p->sets[slot - 1];
-	return ps && ps->req_gen == (uint32_t)(req_id >> 32) ? ps : NULL;
+	return ps && ps->req_gen == gen ? ps : NULL;
+}
+
+/*
+ * The name index: open addressing with linear probing, at most half full,
+ * so that listing a producer of 10,000 sets is not 50 million string
+ * compares (nor a hostile directory of 200,000 entries minutes of them).
+ */
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* The cell holding instance, or the empty cell where it would go. */
+static uint32_t *index_cell(const struct ldmsd_prdcr *p, const char *instance, uint32_t hash)
+{
+	uint32_t mask = p->index_cap - 1;
+	for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+		uint32_t v = p->index[i];
+		if (!v || (p->sets[v - 1]->name_hash == hash &&
+			   strcmp(p->sets[v - 1]->instance, instance) == 0))
+			return &p->index[i];
+	}
+}
+
+static int index_grow(struct ldmsd_prdcr *p)
+{
+	uint32_t cap = p->index_cap ? p->index_cap * 2 : 32;
+	uint32_t *index = calloc(cap, sizeof(*index));
+	if (!index)
+		return -ENOMEM;
+	free(p->index);
+	p->index = index;
+	p->index_cap = cap;
+	for (uint32_t i = 0; i < p->nslots; i++) {
+		struct prdcr_set *ps = p->sets[i];
+		if (ps && !ps->deleted)
+			*index_cell(p, ps->instance, ps->name_hash) = i + 1;
+	}
+	return 0;
+}
+
+/* Remove ps, then pull back the entries after it that could no longer be found. */
+static void index_remove(struct ldmsd_prdcr *p, const struct prdcr_set *ps)
+{
+	uint32_t mask = p->index_cap - 1;
+	uint32_t *cell = index_cell(p, ps->instance, ps->name_hash);
+	if (*cell != ps->slot + 1)
+		return;
+	uint32_t hole = (uint32_t)(cell - p->index);
+	*cell = 0;
+	for (uint32_t i = (hole + 1) & mask; p->index[i]; i = (i + 1) & mask) {
+		uint32_t home = p->sets[p->index[i] - 1]->name_hash & mask;
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			p->index[hole] = p->index[i];
+			p->index[i] = 0;
+			hole = i;
+		}
+	}
 }
 
 static struct prdcr_set *pset_find(struct ldmsd_prdcr *p, const char *instance)
 {
-	for (uint32_t i = 0; i < p->nslots; i++)
-		if (p->sets[i] && strcmp(p->sets[i]->instance, instance) == 0)
-			return p->sets[i];
-	return NULL;
+	if (!p->index_cap)
+		return NULL;
+	uint32_t v = *index_cell(p, instance, name_hash(instance));
+	return v ? p->sets[v - 1] : NULL;
 }
 
 static struct prdcr_set *pset_new(struct ldmsd_prdcr *p, const struct vg_dir_entry *e)
 {
-	uint32_t slot = 0;
+	if ((p->nsets + 1) * 2 > p->index_cap && index_grow(p))
+		return NULL;
+	uint32_t slot = p->free_hint < p->nslots ? p->free_hint : p->nslots;
 	while (slot < p->nslots && p->sets[slot])
 		slot++;
 	if (slot == p->slots_cap) {
@@ -107,20 +147,29 @@ static struct prdcr_set *pset_new(struct ldmsd_prdcr *p, const struct vg_dir_ent
 	ps->slot = slot;
 	vg_strlcpy(ps->instance, e->instance, sizeof(ps->instance));
 	vg_strlcpy(ps->schema, e->schema, sizeof(ps->schema));
+	ps->name_hash = name_hash(ps->instance);
 	p->sets[slot] = ps;
+	*index_cell(p, ps->instance, ps->name_hash) = slot + 1;
+	p->free_hint = slot + 1;
 	if (slot == p->nslots)
 		p->nslots++;
 	p->nsets++;
 	return ps;
 }
 
+/* Out of the directory (next tiers see it go); the memory stays while ps holds it. */
+static void mirror_hide(struct prdcr_set *ps)
+{
+	struct ldmsd *d = ps->prdcr->d;
+	if (ps->mirror && d->dir && vg_setdir_find(d->dir, ps->instance) == ps->mirror)
+		vg_setdir_remove(d->dir, ps->mirror);
+}
+
 static void mirror_unpublish(struct prdcr_set *ps)
 {
 	if (!ps->mirror)
 		return;
-	struct ldmsd *d = ps->prdcr->d;
-	if (d->dir && vg_setdir_find(d->dir, ps->instance) == ps->mirror)
-		vg_setdir_remove(d->dir, ps->mirror);
+	mirror_hide(ps);
 	vg_set_put(ps->mirror);
 	ps->mirror = NULL;
 }
@@ -129,8 +178,12 @@ static void mirror_unpublish(struct prdcr_set *ps)
 static void pset_free(struct prdcr_set *ps)
 {
 	struct ldmsd_prdcr *p = ps->prdcr;
+	if (!ps->deleted)
+		index_remove(p, ps);
 	mirror_unpublish(ps);
 	p->sets[ps->slot] = NULL;
+	if (ps->slot < p->free_hint)
+		p->free_hint = ps->slot;
 	p->nsets--;
 	while (p->nslots && !p->sets[p->nslots - 1])
 		p->nslots--;
@@ -231,6 +284,10 @@ static void pset_updated(struct prdcr_set *ps)
 static void on_read_done(struct ldmsd_prdcr *p, struct prdcr_set *ps, int status)
 {
 	ps->reading = false;
+	if (ps->deleted) {
+		pset_free(ps); /* the read no longer writes into its mirror */
+		return;
+	}
 	if (p->state != PRDCR_CONNECTED || ps->state != PSET_READY)
 		return;
 	struct vg_err err;
@@ -284,6 +341,14 @@ static bool meta_same(const struct vg_set *m, const void *meta, size_t len)
 	size_t mlen;
 	const void *mine = vg_set_meta_bytes(m, &mlen);
 	return mlen == len && memcmp(mine, meta, len) == 0;
+}
+
+/* A peer's status as text; -INT32_MIN cannot be negated. */
+static const char *status_text(int32_t status)
+{
+	if (status > -4096 && status < 4096)
+		return strerror(status < 0 ? -status : status);
+	return "unknown error";
 }
 
 static void lookup_failed(struct prdcr_set *ps, const char *fmt, ...) VG_PRINTF(2, 3);
@@ -348,12 +413,17 @@ static void on_lookup_reply(struct ldmsd_prdcr *p, struct prdcr_set *ps, struct 
 	if (!vg_rbuf_ok(body) || ps->state != PSET_LOOKUP)
 		return;
 	if (status) {
-		lookup_failed(ps, "%s", strerror(status < 0 ? -status : status));
+		lookup_failed(ps, "%s", status_text(status));
 		return;
 	}
 	struct vg_lookup_view v;
 	if (vg_proto_get_lookup_reply(body, &v)) {
 		lookup_failed(ps, "malformed reply");
+		return;
+	}
+	if (v.ninfo > PRDCR_INFO_MAX) {
+		lookup_failed(ps, "the reply carries %u set info pairs, more than the %d accepted",
+			      v.ninfo, PRDCR_INFO_MAX);
 		return;
 	}
 	if (mirror_install(ps, &v))
@@ -365,6 +435,10 @@ static void on_lookup_reply(struct ldmsd_prdcr *p, struct prdcr_set *ps, struct 
 	ps->state = PSET_READY;
 	/* a push lookup subscribed us in the same step: pushes carry the lookup's id */
 	ps->push_req_id = ps->lookup_push ? ps->lookup_req_id : 0;
+	/* the push updater may have stopped meanwhile, when there was nothing to cancel yet */
+	bool push;
+	if (ps->push_req_id && !(updtr_wants(p->d, ps, &push) && push))
+		prdcr_set_push(ps, false);
 	struct vg_err err;
 	if (v.data_len && vg_set_data_apply(ps->mirror, v.data, v.data_len, &err) == 0)
 		pset_updated(ps);
@@ -412,10 +486,16 @@ static void dir_del(struct ldmsd_prdcr *p, const char *instance)
 	if (!ps)
 		return;
 	if (ps->reading) {
-		/* the read completes (with an error) before we may free its buffer */
+		/*
+		 * The read may still write into the mirror's staging copy (a peer
+		 * can send the data after the deletion): out of the directory and
+		 * the name index now, freed at READ_DONE.
+		 */
+		index_remove(p, ps);
+		ps->deleted = true;
 		ps->listed = false;
 		ps->state = PSET_LISTED;
-		mirror_unpublish(ps);
+		mirror_hide(ps);
 		return;
 	}
 	pset_free(ps);
@@ -484,7 +564,7 @@ static void on_recv(struct ldmsd_prdcr *p, const struct vg_ep_event *ev)
 		if (h.req_id == ps->push_req_id)
 			ps->push_req_id = 0;
 		if (ps->state == PSET_LOOKUP)
-			lookup_failed(ps, "%s", vg_rbuf_ok(&body) ? msg : strerror(-status));
+			lookup_failed(ps, "%s", vg_rbuf_ok(&body) ? msg : status_text(status));
 	}
 }
 
@@ -500,16 +580,17 @@ static void sets_go_stale(struct ldmsd_prdcr *p)
 		struct prdcr_set *ps = p->sets[i];
 		if (!ps)
 			continue;
-		if (!ps->listed && !ps->mirror) {
+		/* reads completed before DISCONNECTED */
+		ps->reading = false;
+		if ((!ps->listed && !ps->mirror) || ps->deleted) {
 			pset_free(ps);
 			continue;
 		}
-		ps->reading = false;
 		ps->retries = 0;
 		ps->push_req_id = 0;
 		ps->state = PSET_LISTED;
 		ps->listed = false;
-		ps->req_gen++;
+		ps->req_gen = 0; /* replies on the old connection match nothing */
 		if (ps->mirror)
 			vg_set_stale_set(ps->mirror, true);
 	}
@@ -687,6 +768,7 @@ void prdcr_free(struct ldmsd_prdcr *p)
 	}
 	free_all_sets(p);
 	free(p->sets);
+	free(p->index);
 	vg_wbuf_free(&p->out);
 	free(p->name);
 	free(p->host);

@@ -61,12 +61,14 @@ enum pset_state {
 struct prdcr_set {
 	struct ldmsd_prdcr *prdcr;
 	uint32_t slot;                    /* index in prdcr->sets; part of request ids */
-	uint32_t req_gen;                 /* bumped per request: stale replies are ignored */
+	uint32_t req_gen;                 /* of the latest request (0: none): stale replies are ignored */
+	uint32_t name_hash;               /* of instance, for prdcr->index */
 	char instance[VG_NAME_MAX + 1];
 	char schema[VG_NAME_MAX + 1];
 	enum pset_state state;
 	bool listed;                      /* in the producer's latest directory */
 	bool reading;                     /* a one-sided read is outstanding */
+	bool deleted;                     /* gone from the producer; freed when the read is done */
 	bool lookup_push;                 /* the outstanding lookup also subscribes to pushes */
 	uint8_t retries;                  /* immediate re-reads of a torn copy */
 	struct vg_set *mirror;            /* published here once looked up; kept while stale */
@@ -108,6 +110,10 @@ struct ldmsd_prdcr {
 	struct prdcr_set **sets;          /* by slot; NULL slots are free */
 	uint32_t nslots, slots_cap;
 	uint32_t nsets;
+	uint32_t free_hint;               /* every slot below it is in use */
+	uint32_t *index;                  /* instance name -> slot + 1 (hash, linear probing) */
+	uint32_t index_cap;               /* a power of two, at least twice nsets */
+	uint32_t req_seq;                 /* request generations: unique across slot reuse */
 
 	/* one log line per condition, then counts */
 	struct vg_complaint conn_complaint;

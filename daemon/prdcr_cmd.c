@@ -15,6 +15,39 @@
 #include "daemon/prdcr.h"
 #include "xprt/xprt.h"
 
+const char *prdcr_state_name(enum prdcr_state st)
+{
+	switch (st) {
+	case PRDCR_STOPPED: return "STOPPED";
+	case PRDCR_DISCONNECTED: return "DISCONNECTED";
+	case PRDCR_CONNECTING: return "CONNECTING";
+	case PRDCR_CONNECTED: return "CONNECTED";
+	case PRDCR_STOPPING: return "STOPPING";
+	}
+	return "?";
+}
+
+const char *pset_state_name(const struct prdcr_set *ps)
+{
+	if (ps->mirror && (vg_set_flags(ps->mirror) & VG_SET_F_STALE))
+		return "STALE";
+	switch (ps->state) {
+	case PSET_LISTED: return "START";
+	case PSET_LOOKUP: return "LOOKUP";
+	case PSET_READY: return "READY";
+	case PSET_ERROR: return "ERROR";
+	}
+	return "?";
+}
+
+struct ldmsd_prdcr *prdcr_find(struct ldmsd *d, const char *name)
+{
+	for (size_t i = 0; i < d->nprdcrs; i++)
+		if (strcmp(d->prdcrs[i]->name, name) == 0)
+			return d->prdcrs[i];
+	return NULL;
+}
+
 #define PRDCR_DEFAULT_RECONNECT_US 20000000u
 
 static struct ldmsd_prdcr *must_find(struct vg_cmd_ctx *ctx, const char *name)
@@ -23,6 +56,19 @@ static struct ldmsd_prdcr *must_find(struct vg_cmd_ctx *ctx, const char *name)
 	if (!p)
 		vg_errf(ctx->err, ENOENT, "producer '%s' does not exist (prdcr_add it first)", name);
 	return p;
+}
+
+/* reconnect= if given (else *us unchanged): below 1ms a dead producer is retried in a busy loop. */
+static int reconnect_arg(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args, uint64_t *us)
+{
+	if (!vg_arg_has(args, "reconnect"))
+		return 0;
+	int64_t v = vg_arg_i64(args, "reconnect");
+	if (v < 1000)
+		return vg_errf(ctx->err, EINVAL,
+			       "reconnect=%" PRId64 "us: the reconnect interval must be at least 1ms", v);
+	*us = (uint64_t)v;
+	return 0;
 }
 
 int h_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
@@ -47,12 +93,9 @@ int h_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 			       "auth=%s: no such authentication domain (this version has only "
 			       "DEFAULT, i.e. none)",
 			       auth);
-	uint64_t reconnect = vg_arg_has(args, "reconnect") ? (uint64_t)vg_arg_i64(args, "reconnect")
-							   : PRDCR_DEFAULT_RECONNECT_US;
-	if (reconnect < 1000)
-		return vg_errf(ctx->err, EINVAL,
-			       "reconnect=%" PRIu64 "us: the reconnect interval must be at least 1ms",
-			       reconnect);
+	uint64_t reconnect = PRDCR_DEFAULT_RECONNECT_US;
+	if (reconnect_arg(ctx, args, &reconnect))
+		return -EINVAL;
 	struct ldmsd_prdcr *p = calloc(1, sizeof(*p));
 	if (!p)
 		return vg_errf(ctx->err, ENOMEM, "out of memory");
@@ -74,17 +117,15 @@ int h_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	return 0;
 }
 
-static uint64_t reconnect_arg(const struct vg_cmd_args *args)
-{
-	return vg_arg_has(args, "reconnect") ? (uint64_t)vg_arg_i64(args, "reconnect") : 0;
-}
-
 int h_prdcr_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
 	struct ldmsd_prdcr *p = must_find(ctx, vg_arg_str(args, "name"));
 	if (!p)
 		return -ENOENT;
-	if (prdcr_start(p, reconnect_arg(args)))
+	uint64_t reconnect = 0;
+	if (reconnect_arg(ctx, args, &reconnect))
+		return -EINVAL;
+	if (prdcr_start(p, reconnect))
 		return vg_errf(ctx->err, EBUSY, "producer '%s' is already started (%s)", p->name,
 			       prdcr_state_name(p->state));
 	return 0;
@@ -115,12 +156,13 @@ static int compile(struct vg_cmd_ctx *ctx, regex_t *re, const char *pattern)
 int h_prdcr_start_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
 	regex_t re;
-	if (compile(ctx, &re, vg_arg_str(args, "regex")))
+	uint64_t reconnect = 0;
+	if (reconnect_arg(ctx, args, &reconnect) || compile(ctx, &re, vg_arg_str(args, "regex")))
 		return -EINVAL;
 	for (size_t i = 0; i < ctx->d->nprdcrs; i++) {
 		struct ldmsd_prdcr *p = ctx->d->prdcrs[i];
 		if (regexec(&re, p->name, 0, NULL, 0) == 0)
-			prdcr_start(p, reconnect_arg(args));
+			prdcr_start(p, reconnect);
 	}
 	regfree(&re);
 	return 0;

@@ -55,19 +55,27 @@ bool updtr_wants(struct ldmsd *d, const struct prdcr_set *ps, bool *push)
 	return any;
 }
 
+/* The longest schedule a sampler may advertise: a hint is a peer's input. */
+#define UPDTR_HINT_MAX_US (86400ull * 1000000u)
+
 /* auto_interval: follow the schedule the sampler advertises (set info updt_hint_us). */
 static void follow_hint(struct ldmsd_updtr *u, const struct prdcr_set *ps)
 {
 	const char *hint = ps->mirror ? vg_set_info_get(ps->mirror, "updt_hint_us") : NULL;
 	unsigned long long interval;
 	long long offset;
-	if (!hint || sscanf(hint, "%llu:%lld", &interval, &offset) != 2 || interval < 1000)
+	if (!hint || sscanf(hint, "%llu:%lld", &interval, &offset) != 2 || interval < 1000 ||
+	    interval > UPDTR_HINT_MAX_US)
 		return;
-	int64_t off = (offset + u->offset_us) % (int64_t)interval;
-	if (interval == u->interval_us && off == u->offset_us)
+	/* each term within (-interval, interval): no overflow, never INT64_MIN % -1 */
+	int64_t iv = (int64_t)interval;
+	int64_t off = (offset % iv + u->offset_us % iv) % iv;
+	/* compare with the timer's schedule: u's is the configured one, unchanged */
+	if (u->timer.interval_us == interval && u->timer.offset_us == off)
 		return;
 	vg_timer_stop(&u->timer);
-	vg_timer_start_aligned(u->d->loop, &u->timer, interval, off);
+	if (vg_timer_start_aligned(u->d->loop, &u->timer, interval, off))
+		vg_timer_start_aligned(u->d->loop, &u->timer, u->interval_us, u->offset_us);
 }
 
 static void on_tick(struct vg_timer *t, void *arg)
@@ -329,13 +337,12 @@ int h_updtr_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	return 0;
 }
 
+/* LDMS's words (ldmsd_request.c update_mode): only the push mode shows, auto_interval does not. */
 static const char *mode_name(const struct ldmsd_updtr *u)
 {
-	if (u->auto_interval)
-		return "Auto";
 	switch (u->push) {
 	case UPDTR_PUSH_ONCHANGE: return "Push on Change";
-	case UPDTR_PUSH_ALWAYS: return "Push";
+	case UPDTR_PUSH_ALWAYS: return "Push on Request";
 	default: return "Pull";
 	}
 }

@@ -8,6 +8,8 @@ fail() { echo "install_check: FAIL: $*" >&2; exit 1; }
 unset VIGIL_PLUGIN_PATH
 for f in sbin/ldmsd bin/ldms_ls bin/ldmsctl lib/libvigil.so lib/pkgconfig/vigil.pc \
 	lib/vigil/meminfo.so lib/vigil/vmstat.so lib/vigil/procstat.so \
+	lib/vigil/test_sampler.so lib/vigil/store_csv.so share/man/man7/Plugin_store_csv.7 \
+	share/man/man7/Plugin_test_sampler.7 \
 	include/vigil/core/set.h include/vigil/plugins/plugin.h include/vigil/xprt/xprt.h \
 	share/man/man8/ldmsd.8 share/man/man5/ldmsd.conf.5 share/man/man8/ldms_ls.8 \
 	share/man/man8/ldmsctl.8 share/man/man7/Plugin_meminfo.7 share/man/man7/vigil.7; do
@@ -18,6 +20,7 @@ done
 export LD_LIBRARY_PATH="$prefix/lib"
 "$prefix/sbin/ldmsd" -V | grep -q "vigil" || fail "installed ldmsd -V"
 "$prefix/sbin/ldmsd" -u meminfo | grep -q "producer" || fail "installed ldmsd does not find its plugins in $prefix/lib/vigil"
+"$prefix/sbin/ldmsd" -u store | grep -q "rolltype" || fail "installed ldmsd -u store does not show store_csv"
 
 # a plugin-less program built against the installed library through pkg-config
 tmp=$(mktemp -d /tmp/vigil-install.XXXXXX)
