@@ -204,7 +204,8 @@ static void send_msg(struct ldmsd_prdcr *p, struct vg_wbuf *w)
 void prdcr_set_lookup(struct prdcr_set *ps)
 {
 	struct ldmsd_prdcr *p = ps->prdcr;
-	if (p->state != PRDCR_CONNECTED || ps->state == PSET_LOOKUP || ps->reading)
+	/* a stale set the producer no longer lists waits for its DIR_NOTIFY ADD */
+	if (p->state != PRDCR_CONNECTED || ps->state == PSET_LOOKUP || ps->reading || !ps->listed)
 		return;
 	struct vg_wbuf *w = &p->out;
 	ps->lookup_req_id = pset_req_id(ps);
