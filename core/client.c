@@ -456,9 +456,17 @@ static bool cmd_reply(struct vg_client *c, const struct vg_msg_hdr *h, struct vg
 int vg_client_cmd(struct vg_client *c, const char *line, int *status, struct vg_strbuf *reply,
 		  struct vg_err *err)
 {
+	return vg_client_cmd_flags(c, line, 0, status, reply, err);
+}
+
+int vg_client_cmd_flags(struct vg_client *c, const char *line, unsigned flags, int *status,
+			struct vg_strbuf *reply, struct vg_err *err)
+{
 	struct cmd_call cc = {0, reply};
 	call_start(c, err, VG_MSG_CMD_REQ, VG_MSG_CMD_REPLY, cmd_reply, &cc);
 	vg_wbuf_blob(&c->out, line, strlen(line));
+	if (flags)
+		vg_wbuf_u32(&c->out, flags);
 	int rc = call_finish(c, "running a command");
 	if (rc)
 		return rc;

@@ -64,6 +64,9 @@ int vg_client_update(struct vg_client *c, struct vg_rset *rs, struct vg_err *err
  */
 int vg_client_cmd(struct vg_client *c, const char *line, int *status, struct vg_strbuf *reply,
 		  struct vg_err *err);
+/* The same with CMD_REQ flags (VG_CMD_F_JSON). */
+int vg_client_cmd_flags(struct vg_client *c, const char *line, unsigned flags, int *status,
+			struct vg_strbuf *reply, struct vg_err *err);
 
 /* "host:port" as given, for messages. */
 const char *vg_client_peer(const struct vg_client *c);

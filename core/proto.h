@@ -23,7 +23,7 @@
  *   LOOKUP_REPLY i32 status, u32 flags (MORE); if status == 0: u32 set_flags,
  *                u8 rkey[32], u64 data_offset, u16 ninfo, (str key, str value)[ninfo],
  *                blob meta part, blob data part
- *   CMD_REQ      blob command line
+ *   CMD_REQ      blob command line [, u32 flags (VG_CMD_F_*), optional]
  *   CMD_REPLY    i32 status, blob text
  *   PUSH_REQ     u32 flags (VG_PUSH_F_CANCEL), str instance: send me the set's
  *                data part whenever a transaction on it ends (push updaters)
@@ -90,6 +90,11 @@ enum vg_dir_event { VG_DIR_ADD = 1, VG_DIR_DEL = 2 };
 #define VG_SETF_STALE 0x10u /* a mirror whose producer is unreachable */
 
 #define VG_PUSH_F_CANCEL 0x1u
+
+/* CMD_REQ flags. */
+#define VG_CMD_F_JSON 0x1u /* status commands answer in JSON (documented in ldmsctl(8)) */
+/* Longest command line a daemon runs; a longer CMD_REQ gets an E2BIG reply. */
+#define VG_CMD_LINE_MAX (64u << 10)
 
 struct vg_msg_hdr {
 	uint16_t version;

@@ -93,6 +93,7 @@ struct vg_cmd_ctx {
 	struct vg_err *err;      /* on failure: what went wrong */
 	bool startup;            /* from a -c file at startup, not from ldmsctl */
 	const char *where;       /* "file:line" or "ldmsctl", for messages */
+	bool json;               /* VG_CMD_STATUS commands: answer in JSON (ldmsctl --json) */
 };
 
 /* The table (daemon/cmd_table.c), terminated by {NULL}. */

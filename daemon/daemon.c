@@ -32,10 +32,10 @@ int ldmsd_init(struct ldmsd *d, struct vg_err *err)
 	return d->loop ? 0 : -err->code;
 }
 
-static int server_cmd(void *arg, const char *line, const char *where, struct vg_strbuf *reply,
-		      struct vg_err *err)
+static int server_cmd(void *arg, const char *line, const char *where, unsigned flags,
+		      struct vg_strbuf *reply, struct vg_err *err)
 {
-	return ldmsd_run_line(arg, line, where, reply, err);
+	return ldmsd_run_line_flags(arg, line, where, flags, reply, err);
 }
 
 int ldmsd_start_core(struct ldmsd *d, struct vg_err *err)
@@ -121,6 +121,12 @@ void ldmsd_shutdown(struct ldmsd *d)
 int ldmsd_run_line(struct ldmsd *d, const char *line, const char *where, struct vg_strbuf *reply,
 		   struct vg_err *err)
 {
+	return ldmsd_run_line_flags(d, line, where, 0, reply, err);
+}
+
+int ldmsd_run_line_flags(struct ldmsd *d, const char *line, const char *where, unsigned flags,
+			 struct vg_strbuf *reply, struct vg_err *err)
+{
 	struct vg_strbuf expanded;
 	vg_strbuf_init(&expanded);
 	int rc = vg_config_expand(line, where, &expanded);
@@ -133,7 +139,7 @@ int ldmsd_run_line(struct ldmsd *d, const char *line, const char *where, struct 
 	vg_strbuf_free(&expanded);
 	if (rc <= 0)
 		return rc;
-	struct vg_cmd_ctx ctx = {d, reply, err, false, where};
+	struct vg_cmd_ctx ctx = {d, reply, err, false, where, (flags & VG_CMD_F_JSON) != 0};
 	rc = vg_cmd_exec(&ctx, &args);
 	if (rc == 0 && !(args.cmd->flags & VG_CMD_STATUS))
 		vg_log(VG_LOG_INFO, "ldmsd", "%s: %s", where, line);

@@ -87,6 +87,10 @@ int ldmsd_array_add(void ***arr, size_t *n, void *ptr);
 /* Remove ptr from it (keeps order). */
 void ldmsd_array_del(void **arr, size_t *n, void *ptr);
 
+/* As ldmsd_run_line, with the CMD_REQ flags (VG_CMD_F_JSON). */
+int ldmsd_run_line_flags(struct ldmsd *d, const char *line, const char *where, unsigned flags,
+			 struct vg_strbuf *reply, struct vg_err *err);
+
 /* Run one command line at runtime (ldmsctl); the reply text goes to reply. */
 int ldmsd_run_line(struct ldmsd *d, const char *line, const char *where, struct vg_strbuf *reply,
 		   struct vg_err *err);

@@ -238,7 +238,7 @@ static int run_config(struct ldmsd *d, struct vg_config *cfg, bool early, struct
 		struct vg_config_line *l = &cfg->lines[i];
 		if (!!(l->args.cmd->flags & VG_CMD_EARLY) != early)
 			continue;
-		struct vg_cmd_ctx ctx = {d, &reply, err, true, l->where};
+		struct vg_cmd_ctx ctx = {d, &reply, err, true, l->where, false};
 		vg_strbuf_reset(&reply);
 		rc = vg_cmd_exec(&ctx, &l->args);
 		if (rc)

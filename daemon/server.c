@@ -524,12 +524,33 @@ static void push_subscribe(struct conn *c, uint64_t req_id, struct vg_set *set)
 
 /* ------------------------------------------------------------------ commands */
 
+/* A CMD_REPLY carrying an error: the requester keeps its connection. */
+static void send_cmd_reply(struct conn *c, uint64_t req_id, int status, const char *text)
+{
+	struct vg_wbuf *out = &c->srv->out;
+	vg_msg_begin(out, VG_MSG_CMD_REPLY, req_id);
+	vg_wbuf_u32(out, (uint32_t)status);
+	vg_wbuf_blob(out, text, strlen(text));
+	conn_send(c);
+}
+
 static void handle_cmd(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 {
 	size_t n;
 	const char *text = vg_rbuf_blob(body, &n);
-	if (!vg_rbuf_ok(body) || vg_rbuf_remaining(body) || memchr(text, '\0', n)) {
-		send_error(c, req_id, -EPROTO, "malformed command request");
+	uint32_t cmd_flags = vg_rbuf_remaining(body) >= 4 ? vg_rbuf_u32(body) : 0;
+	if (!vg_rbuf_ok(body) || vg_rbuf_remaining(body) || memchr(text, '\0', n) ||
+	    (cmd_flags & ~VG_CMD_F_JSON)) {
+		send_cmd_reply(c, req_id, -EPROTO,
+			       "malformed command request (expected a command line without NUL "
+			       "bytes and known flags)");
+		return;
+	}
+	if (n > VG_CMD_LINE_MAX) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "command of %zu bytes refused: the limit is %u bytes", n,
+			 VG_CMD_LINE_MAX);
+		send_cmd_reply(c, req_id, -E2BIG, msg);
 		return;
 	}
 	struct vg_strbuf reply;
@@ -545,7 +566,8 @@ static void handle_cmd(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 		vg_err_clear(&err);
 		char where[96];
 		snprintf(where, sizeof(where), "ldmsctl@%s", vg_ep_peer(c->ep));
-		status = line ? c->srv->cmd(c->srv->cmd_arg, line, where, &reply, &err) : -ENOMEM;
+		status = line ? c->srv->cmd(c->srv->cmd_arg, line, where, cmd_flags, &reply, &err)
+			      : -ENOMEM;
 		if (status && err.msg[0]) {
 			if (reply.len)
 				vg_strbuf_puts(&reply, "\n");

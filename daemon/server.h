@@ -26,7 +26,7 @@ struct vg_server;
 #define VG_LISTEN_CONTROL 0x1u /* config commands are accepted on this endpoint */
 
 /* Runs a command line received from a control endpoint. */
-typedef int (*vg_server_cmd_fn)(void *arg, const char *line, const char *where,
+typedef int (*vg_server_cmd_fn)(void *arg, const char *line, const char *where, unsigned flags,
 				struct vg_strbuf *reply, struct vg_err *err);
 
 struct vg_server *vg_server_new(struct vg_loop *loop, struct vg_setdir *dir,

@@ -40,8 +40,8 @@ static void *srv_main(void *arg)
 	return NULL;
 }
 
-static int echo_cmd(void *arg, const char *line, const char *where, struct vg_strbuf *reply,
-		    struct vg_err *err)
+static int echo_cmd(void *arg, const char *line, const char *where, unsigned flags,
+		    struct vg_strbuf *reply, struct vg_err *err)
 {
 	if (strcmp(line, "fail") == 0)
 		return vg_errf(err, EINVAL, "told to fail");
