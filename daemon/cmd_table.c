@@ -206,6 +206,8 @@ const struct vg_cmd vg_cmd_table[] = {
 	{"daemon_status", no_attrs, VG_CMD_STATUS,
 	 "Show the daemon's state, listeners, set memory and plugins.", NULL, h_daemon_status},
 	{"daemon_exit", no_attrs, 0, "Shut the daemon down cleanly.", NULL, h_daemon_exit},
+	{"shutdown", no_attrs, 0, "Shut the daemon down cleanly (same as daemon_exit).", NULL,
+	 h_daemon_exit},
 	{"env", no_attrs, VG_CMD_PASS_EXTRA, "Set environment variables: env NAME=VALUE ...",
 	 "In a config file the variables are set while the file is read, so that later lines can "
 	 "use them as ${NAME}.",
