@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "core/log.h"
+#include "daemon/json.h"
 
 const struct vg_cmd *vg_cmd_find(const char *name)
 {
@@ -358,6 +359,44 @@ void vg_cmd_help(struct vg_strbuf *out, const char *name)
 					 a->def ? " Default: " : "", a->def ? a->def : "");
 		}
 	}
+}
+
+/* For ldmsctl and the balancer: the table itself, so that clients need no copy of it. */
+void vg_cmd_help_json(struct vg_strbuf *out, const char *name)
+{
+	struct json j;
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_key(&j, "commands");
+	json_arr_begin(&j);
+	for (const struct vg_cmd *c = vg_cmd_table; c->name; c++) {
+		if (name && strcmp(name, c->name) != 0)
+			continue;
+		json_obj_begin(&j);
+		json_key_str(&j, "name", c->name);
+		json_key_str(&j, "summary", c->summary);
+		json_key_str(&j, "help", c->help);
+		json_key_bool(&j, "status", c->flags & VG_CMD_STATUS);
+		json_key_bool(&j, "startup_only", c->flags & VG_CMD_STARTUP_ONLY);
+		json_key_bool(&j, "extra_attrs", c->flags & VG_CMD_PASS_EXTRA);
+		json_key(&j, "attrs");
+		json_arr_begin(&j);
+		for (int i = 0; c->attrs[i].name; i++) {
+			const struct vg_attr_spec *a = &c->attrs[i];
+			json_obj_begin(&j);
+			json_key_str(&j, "name", a->name);
+			json_key_str(&j, "type", type_word(a->type));
+			json_key_bool(&j, "required", a->flags & VG_A_REQUIRED);
+			json_key_str(&j, "default", a->def);
+			json_key_str(&j, "help", a->help);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	vg_strbuf_puts(out, "\n");
 }
 
 /* roff needs leading dots and backslashes escaped; hyphens stay minus signs. */

@@ -122,6 +122,8 @@ bool vg_arg_bool(const struct vg_cmd_args *args, const char *name);
 
 /* Human-readable help: every command (name NULL) or one. */
 void vg_cmd_help(struct vg_strbuf *out, const char *name);
+/* The same as JSON: {"commands":[{name, summary, attrs:[{name, type, ...}]}]} (ldmsctl(8)). */
+void vg_cmd_help_json(struct vg_strbuf *out, const char *name);
 /* The COMMANDS section of ldmsd.conf(5), in roff. */
 void vg_cmd_dump_man(struct vg_strbuf *out);
 

@@ -20,8 +20,8 @@
 #include "daemon/updtr.h"
 #include "xprt/xprt.h"
 #include "daemon/handlers.h"
+#include "daemon/json.h"
 #include "daemon/server.h"
-#include "xprt/xprt.h"
 
 int ldmsd_init(struct ldmsd *d, struct vg_err *err)
 {
@@ -192,6 +192,50 @@ int h_logrotate(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	return 0;
 }
 
+static void daemon_status_json(struct ldmsd *d, struct vg_strbuf *out, size_t running)
+{
+	struct json j;
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_key_str(&j, "state", "ready");
+	json_key_str(&j, "name", d->name ? d->name : "");
+	json_key_str(&j, "version", VIGIL_VERSION);
+	json_key_i64(&j, "pid", (int64_t)getpid());
+	json_key_u64(&j, "start_time_us", d->start_us);
+	json_key_u64(&j, "uptime_us", vg_now_us() - d->start_us);
+	json_key(&j, "set_memory");
+	if (d->pool) {
+		json_obj_begin(&j);
+		json_key_str(&j, "path", vg_pool_path(d->pool));
+		json_key_u64(&j, "size_bytes", vg_pool_size(d->pool));
+		json_key_u64(&j, "used_bytes", vg_pool_used(d->pool));
+		json_obj_end(&j);
+	} else {
+		json_null(&j);
+	}
+	json_key_u64(&j, "sets", d->dir ? vg_setdir_count(d->dir) : 0);
+	json_key_u64(&j, "plugins_loaded", d->nplugins);
+	json_key_u64(&j, "plugins_running", running);
+	json_key_u64(&j, "producers", d->nprdcrs);
+	json_key_u64(&j, "updaters", d->nupdtrs);
+	json_key_u64(&j, "storage_policies", d->nstrgps);
+	json_key(&j, "listeners");
+	json_arr_begin(&j);
+	const char *xprt, *addr;
+	unsigned flags;
+	for (size_t i = 0; d->server && vg_server_listener(d->server, i, &xprt, &addr, &flags); i++) {
+		json_obj_begin(&j);
+		json_key_str(&j, "xprt", xprt);
+		json_key_str(&j, "address", addr);
+		json_key_bool(&j, "control", flags & VG_LISTEN_CONTROL);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_key_u64(&j, "connections", d->server ? vg_server_conn_count(d->server) : 0);
+	json_obj_end(&j);
+	vg_strbuf_puts(out, "\n");
+}
+
 int h_daemon_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
 	struct ldmsd *d = ctx->d;
@@ -200,6 +244,10 @@ int h_daemon_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	size_t running = 0;
 	for (size_t i = 0; i < d->nplugins; i++)
 		running += d->plugins[i]->state == VG_PLUGIN_RUNNING;
+	if (ctx->json) {
+		daemon_status_json(d, out, running);
+		return 0;
+	}
 	/* the first line is LDMS's, which scripts look for */
 	vg_strbuf_printf(out, "Daemon State: ready\n");
 	vg_strbuf_printf(out, "Name: %s\n", d->name ? d->name : "");
@@ -249,6 +297,18 @@ int h_include(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 
 int h_version(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
+	if (ctx->json) {
+		struct json j;
+		json_init(&j, ctx->reply);
+		json_obj_begin(&j);
+		json_key_str(&j, "name", "vigil");
+		json_key_str(&j, "version", VIGIL_VERSION);
+		json_key_u64(&j, "protocol", VG_PROTO_VERSION);
+		json_key_u64(&j, "plugin_api", VG_PLUGIN_API_VERSION);
+		json_obj_end(&j);
+		vg_strbuf_puts(ctx->reply, "\n");
+		return 0;
+	}
 	vg_strbuf_printf(ctx->reply, "vigil %s (protocol %d, plugin API %d)\n", VIGIL_VERSION,
 			 VG_PROTO_VERSION, VG_PLUGIN_API_VERSION);
 	return 0;
@@ -259,6 +319,9 @@ int h_help(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	const char *name = vg_arg_str(args, "command");
 	if (name && !vg_cmd_find(name))
 		return vg_errf(ctx->err, ENOENT, "no command '%s'", name);
-	vg_cmd_help(ctx->reply, name);
+	if (ctx->json)
+		vg_cmd_help_json(ctx->reply, name);
+	else
+		vg_cmd_help(ctx->reply, name);
 	return 0;
 }

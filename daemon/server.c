@@ -813,3 +813,19 @@ void vg_server_status(const struct vg_server *srv, struct vg_strbuf *out)
 	}
 	vg_strbuf_printf(out, "Connections: %zu\n", srv->nconns);
 }
+
+bool vg_server_listener(const struct vg_server *srv, size_t i, const char **xprt,
+			const char **addr, unsigned *flags)
+{
+	if (i >= srv->nlisteners)
+		return false;
+	*xprt = srv->listeners[i]->xprt;
+	*addr = vg_ep_local(srv->listeners[i]->ep);
+	*flags = srv->listeners[i]->flags;
+	return true;
+}
+
+size_t vg_server_conn_count(const struct vg_server *srv)
+{
+	return srv->nconns;
+}

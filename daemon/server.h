@@ -13,6 +13,7 @@
 #ifndef VIGIL_SERVER_H
 #define VIGIL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +46,10 @@ int vg_server_listen(struct vg_server *srv, const char *xprt, const char *host, 
 uint16_t vg_server_port(const struct vg_server *srv, size_t i);
 /* One line per listener and a connection count, for daemon_status. */
 void vg_server_status(const struct vg_server *srv, struct vg_strbuf *out);
+/* Listener i (in the order added): transport, local address, flags; false past the end. */
+bool vg_server_listener(const struct vg_server *srv, size_t i, const char **xprt,
+			const char **addr, unsigned *flags);
+/* Open connections (control and data), for daemon_status. */
+size_t vg_server_conn_count(const struct vg_server *srv);
 
 #endif /* VIGIL_SERVER_H */

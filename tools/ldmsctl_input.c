@@ -122,7 +122,9 @@ void ctl_input_open(void)
 char *ctl_input_read(void)
 {
 	char *line = readline(CTL_PROMPT);
-	if (line && line[strspn(line, " \t")])
+	if (!line)
+		fputc('\n', stdout); /* Ctrl-D: leave the shell's prompt on its own line */
+	else if (line[strspn(line, " \t")])
 		add_history(line);
 	return line;
 }
@@ -157,7 +159,7 @@ char *ctl_input_read(void)
 	ssize_t n = getline(&line, &cap, stdin);
 	if (n < 0) {
 		free(line);
-		fputc('\n', stdout); /* leave the shell's prompt on its own line */
+		fputc('\n', stdout);
 		return NULL;
 	}
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))

@@ -22,8 +22,8 @@ S_PORT=$PORT S_PID=$LDMSD_PID
 
 # the aggregator starts empty but for its store
 printf 'load name=store_csv\nconfig name=store_csv path=%s/csv buffer=0\n' "$TMP" >"$TMP/agg.conf"
-start_ldmsd_retry agg -S "$TMP/agg.sock" -c "$TMP/agg.conf"
-A_PID=$LDMSD_PID
+start_ldmsd_retry agg -S "$TMP/agg.sock" --remote-control -c "$TMP/agg.conf"
+A_PID=$LDMSD_PID A_PORT=$PORT
 CTL="$LDMSCTL -S $TMP/agg.sock"
 CSV="$TMP/csv/c/ts"
 
@@ -65,6 +65,12 @@ fast=$(rate)
 [ "$fast" -ge 7 ] || fail "at interval=200ms: only $fast rows/s (2 sets)"
 $CTL updtr_status | grep -q '^u  *200000  *20000  *Pull  *RUNNING' || fail "updtr_status: $($CTL updtr_status)"
 log "updater 1s -> 200ms at runtime: $slow -> $fast rows/s"
+
+# the same commands over the transport endpoint (ldmsd --remote-control)
+$LDMSCTL -h 127.0.0.1 -p "$A_PORT" -x sock prdcr_status >"$TMP/remote.out" 2>&1 ||
+	fail "remote ldmsctl: $(cat "$TMP/remote.out")"
+grep -q '^node-1 .*CONNECTED' "$TMP/remote.out" || fail "remote prdcr_status: $(cat "$TMP/remote.out")"
+log "ldmsctl -h -p -x sock works with --remote-control"
 
 # prdcr_del of a running producer
 if $CTL prdcr_del name=node-1 >"$TMP/del.out" 2>&1; then fail "prdcr_del of a running producer succeeded"; fi
