@@ -176,6 +176,17 @@ static const struct vg_attr_spec strgp_metric_attrs[] = {
 	END,
 };
 
+static const struct vg_attr_spec set_stats_attrs[] = {
+	{"name", VG_A_STR, 0, NULL,
+	 "Extended regular expression over set instance names: report only the matching sets."},
+	END,
+};
+
+static const struct vg_attr_spec set_info_attrs[] = {
+	{"name", VG_A_STR, REQ, NULL, "Instance name of a set in this daemon's directory."},
+	END,
+};
+
 static const struct vg_attr_spec no_attrs[] = {
 	END,
 };
@@ -262,6 +273,15 @@ const struct vg_cmd vg_cmd_table[] = {
 	{"strgp_del", name_only_attrs, 0, "Delete a stopped storage policy.", NULL, h_strgp_del},
 	{"strgp_status", name_optional_attrs, VG_CMD_STATUS, "Show storage policies.", NULL,
 	 h_strgp_status},
+	{"set_stats", set_stats_attrs, VG_CMD_STATUS,
+	 "Show each set's size, update rate and load (data bytes x updates per second), and totals.",
+	 "The rate of a local set is its sampler's schedule; that of a mirror is measured from its "
+	 "updates, or before two updates the schedule of the updaters that want it. The load is "
+	 "the weight by which producers are balanced (LDMS's set_load).",
+	 h_set_stats},
+	{"set_info", set_info_attrs, VG_CMD_STATUS,
+	 "Show everything about one set: owner, sizes, generations, timestamps, set info, producer.",
+	 NULL, h_set_info},
 	{"version", no_attrs, VG_CMD_STATUS, "Show vigil's version.", NULL, h_version},
 	{"help", help_attrs, VG_CMD_STATUS, "List the commands, or one command's attributes.", NULL,
 	 h_help},

@@ -56,4 +56,8 @@ int h_strgp_stop(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_strgp_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_strgp_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 
+/* daemon/set_status.c: the sets of the directory */
+int h_set_stats(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_set_info(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+
 #endif /* VIGIL_HANDLERS_H */

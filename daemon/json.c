@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "daemon/json.h"
 
@@ -117,10 +118,18 @@ void json_i64(struct json *j, int64_t v)
 void json_dbl(struct json *j, double v)
 {
 	sep(j);
-	if (isfinite(v))
-		vg_strbuf_printf(j->out, "%.17g", v);
-	else
+	if (!isfinite(v)) {
 		vg_strbuf_puts(j->out, "null");
+		return;
+	}
+	/* the shortest of these that reads back as the same double: 3.606, not 3.6059999999999999 */
+	char buf[32];
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	vg_strbuf_puts(j->out, buf);
 }
 
 void json_bool(struct json *j, bool v)

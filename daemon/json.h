@@ -12,7 +12,8 @@
  *
  * Strings are escaped as RFC 8259 requires (quotes, backslash, control
  * characters); bytes >= 0x80 are passed through, so UTF-8 stays UTF-8.
- * Non-finite doubles are written as null.
+ * Doubles are written in the shortest form that reads back as the same
+ * value (3.606, not 3.6059999999999999); non-finite ones as null.
  */
 #ifndef VIGIL_JSON_H
 #define VIGIL_JSON_H

@@ -40,6 +40,7 @@
 #include "core/wire.h"
 #include "xprt/xprt.h"
 
+struct json;
 struct ldmsd;
 struct ldmsd_prdcr;
 
@@ -143,6 +144,11 @@ const char *prdcr_state_name(enum prdcr_state st);
 /* One producer line of LDMS's status tables (pad: the State column padded as prdcr_status does). */
 void prdcr_status_line(const struct ldmsd_prdcr *p, struct vg_strbuf *out, bool pad);
 const char *pset_state_name(const struct prdcr_set *ps);
+/*
+ * A producer as a JSON object of prdcr_status (ldmsctl(8) JSON OUTPUT);
+ * without with_sets only its identity and state (updtr_status's list).
+ */
+void prdcr_json(const struct ldmsd_prdcr *p, struct json *j, bool with_sets);
 
 /* Stop every producer and wait (bounded) for their connections to close; free them. */
 void prdcr_shutdown_all(struct ldmsd *d);

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "daemon/daemon.h"
 #include "daemon/handlers.h"
+#include "daemon/json.h"
 #include "daemon/prdcr.h"
 #include "xprt/xprt.h"
 
@@ -203,12 +204,74 @@ void prdcr_status_line(const struct ldmsd_prdcr *p, struct vg_strbuf *out, bool 
 			 pad ? 12 : 0, prdcr_state_name(p->state));
 }
 
+static void pset_json(const struct prdcr_set *ps, struct json *j)
+{
+	json_obj_begin(j);
+	json_key_str(j, "instance", ps->instance);
+	json_key_str(j, "schema", ps->schema);
+	json_key_str(j, "state", pset_state_name(ps));
+	json_key_bool(j, "push", ps->push_req_id != 0);
+	json_key_u64(j, "updates", ps->updates);
+	json_key_u64(j, "reads", ps->reads);
+	json_key_u64(j, "skipped", ps->skipped);
+	json_key_u64(j, "torn", ps->torn);
+	json_key_u64(j, "first_update_us", ps->first_update_us);
+	json_key_u64(j, "last_update_us", ps->last_update_us);
+	json_obj_end(j);
+}
+
+void prdcr_json(const struct ldmsd_prdcr *p, struct json *j, bool with_sets)
+{
+	json_obj_begin(j);
+	json_key_str(j, "name", p->name);
+	json_key_str(j, "host", p->host);
+	json_key_u64(j, "port", p->port);
+	json_key_str(j, "xprt", p->xprt);
+	json_key_str(j, "type", p->passive ? "passive" : "active");
+	json_key_str(j, "state", prdcr_state_name(p->state));
+	if (with_sets) {
+		json_key_str(j, "auth", p->auth);
+		json_key_u64(j, "reconnect_us", p->reconnect_us);
+		json_key_u64(j, "connect_attempts", p->connect_attempts);
+		json_key_u64(j, "connect_failures", p->connect_failures);
+		json_key_u64(j, "disconnects", p->disconnects);
+		json_key_str(j, "last_error", p->last_error[0] ? p->last_error : NULL);
+		json_key_u64(j, "set_count", p->nsets);
+		json_key(j, "sets");
+		json_arr_begin(j);
+		for (uint32_t s = 0; s < p->nslots; s++)
+			if (p->sets[s])
+				pset_json(p->sets[s], j);
+		json_arr_end(j);
+	}
+	json_obj_end(j);
+}
+
+static void prdcr_status_json(struct ldmsd *d, const char *name, struct vg_strbuf *out)
+{
+	struct json j;
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_key(&j, "producers");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < d->nprdcrs; i++)
+		if (!name || strcmp(name, d->prdcrs[i]->name) == 0)
+			prdcr_json(d->prdcrs[i], &j, true);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	vg_strbuf_puts(out, "\n");
+}
+
 int h_prdcr_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
 	const char *name = vg_arg_str(args, "name");
 	if (name && !must_find(ctx, name))
 		return -ENOENT;
 	struct vg_strbuf *out = ctx->reply;
+	if (ctx->json) {
+		prdcr_status_json(ctx->d, name, out);
+		return 0;
+	}
 	vg_strbuf_printf(out, "%-16s %-16s %-12s %-12s %s\n", "Name", "Host", "Port", "Transport",
 			 "State");
 	vg_strbuf_printf(out, "---------------- ---------------- ------------ ------------ "

@@ -14,6 +14,7 @@
 #include "daemon/daemon.h"
 #include "daemon/strgp.h"
 #include "daemon/handlers.h"
+#include "daemon/json.h"
 
 /* Below this a sampler busy-loops a core: almost always a unit mistake. */
 #define VG_SAMPLE_INTERVAL_MIN_US 1000
@@ -214,11 +215,59 @@ int h_usage(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 		p = tmp;
 	}
 	const char *u = p->ops->usage ? p->ops->usage() : NULL;
-	vg_strbuf_printf(ctx->reply, "%s: %s\n%s", p->name, p->ops->summary ? p->ops->summary : "",
-			 u ? u : "(this plugin documents no attributes)\n");
+	if (ctx->json) {
+		struct json j;
+		json_init(&j, ctx->reply);
+		json_obj_begin(&j);
+		json_key_str(&j, "name", p->name);
+		json_key_str(&j, "plugin", p->plugin);
+		json_key_str(&j, "type", type_name(p));
+		json_key_str(&j, "summary", p->ops->summary);
+		json_key_str(&j, "usage", u);
+		json_obj_end(&j);
+		vg_strbuf_puts(ctx->reply, "\n");
+	} else {
+		vg_strbuf_printf(ctx->reply, "%s: %s\n%s", p->name,
+				 p->ops->summary ? p->ops->summary : "",
+				 u ? u : "(this plugin documents no attributes)\n");
+	}
 	if (tmp)
 		vg_plugin_unload(tmp);
 	return 0;
+}
+
+static void plugn_status_json(struct ldmsd *d, const char *only, struct vg_strbuf *out)
+{
+	struct json j;
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_key(&j, "plugins");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < d->nplugins; i++) {
+		const struct vg_plugin *p = d->plugins[i];
+		if (only && strcmp(only, p->name) != 0)
+			continue;
+		json_obj_begin(&j);
+		json_key_str(&j, "name", p->name);
+		json_key_str(&j, "plugin", p->plugin);
+		json_key_str(&j, "type", type_name(p));
+		json_key_str(&j, "state", state_name(p));
+		json_key_u64(&j, "interval_us", p->interval_us);
+		json_key_i64(&j, "offset_us", p->offset_us);
+		json_key_u64(&j, "samples", p->samples);
+		json_key_u64(&j, "sample_errors", p->sample_errors);
+		json_key_dbl(&j, "last_sample_us", (double)p->last_sample_ns / 1000.0);
+		json_key_dbl(&j, "avg_sample_us",
+			     p->samples ? (double)p->total_sample_ns / (double)p->samples / 1000.0
+					: 0.0);
+		json_key_u64(&j, "total_sample_us", p->total_sample_ns / 1000u);
+		json_key_u64(&j, "set_count", p->nsets);
+		json_key_str(&j, "path", p->path);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	vg_strbuf_puts(out, "\n");
 }
 
 int h_plugn_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
@@ -227,6 +276,10 @@ int h_plugn_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	if (only && !must_find(ctx, only))
 		return -ENOENT;
 	struct vg_strbuf *out = ctx->reply;
+	if (ctx->json) {
+		plugn_status_json(ctx->d, only, out);
+		return 0;
+	}
 	vg_strbuf_printf(out, "%-16s %-12s %-8s %-10s %12s %10s %10s %8s %10s %5s\n", "Name",
 			 "Plugin", "Type", "State", "Interval", "Offset", "Samples", "Errors",
 			 "Avg(us)", "Sets");
@@ -251,11 +304,40 @@ int h_plugn_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	return 0;
 }
 
+static void plugn_sets_json(struct ldmsd *d, const char *only, struct vg_strbuf *out)
+{
+	struct json j;
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_key(&j, "plugins");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < d->nplugins; i++) {
+		const struct vg_plugin *p = d->plugins[i];
+		if (only && strcmp(only, p->name) != 0)
+			continue;
+		json_obj_begin(&j);
+		json_key_str(&j, "name", p->name);
+		json_key(&j, "sets");
+		json_arr_begin(&j);
+		for (size_t k = 0; k < p->nsets; k++)
+			json_str(&j, vg_set_instance(p->sets[k]));
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	vg_strbuf_puts(out, "\n");
+}
+
 int h_plugn_sets(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
 	const char *only = vg_arg_str(args, "name");
 	if (only && !must_find(ctx, only))
 		return -ENOENT;
+	if (ctx->json) {
+		plugn_sets_json(ctx->d, only, ctx->reply);
+		return 0;
+	}
 	for (size_t i = 0; i < ctx->d->nplugins; i++) {
 		const struct vg_plugin *p = ctx->d->plugins[i];
 		if (only && strcmp(only, p->name) != 0)

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "daemon/daemon.h"
 #include "daemon/handlers.h"
+#include "daemon/json.h"
 #include "daemon/prdcr.h"
 #include "daemon/strgp.h"
 #include "plugins/host.h"
@@ -357,12 +358,57 @@ int h_strgp_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 }
 
 /* LDMS 4.4's layout (ldms-compat/ldmsctl/ctl_strgp_status.txt). */
+static void strgp_json(const struct ldmsd_strgp *s, struct json *j)
+{
+	json_obj_begin(j);
+	json_key_str(j, "name", s->name);
+	json_key_str(j, "plugin", s->plugin_name);
+	json_key_str(j, "container", s->container);
+	json_key_str(j, "schema", s->schema);
+	json_key_u64(j, "flush_us", s->flush_us);
+	json_key_str(j, "state", s->running ? "RUNNING" : "STOPPED");
+	json_key_bool(j, "open", s->handle != NULL);
+	json_key(j, "producer_regexes");
+	json_arr_begin(j);
+	for (size_t k = 0; k < s->prdcrs.n; k++)
+		json_str(j, s->prdcrs.items[k].text);
+	json_arr_end(j);
+	json_key(j, "metrics");
+	json_arr_begin(j);
+	for (size_t k = 0; k < s->nmetrics; k++)
+		json_str(j, s->metrics[k]);
+	json_arr_end(j);
+	json_key(j, "columns");
+	json_arr_begin(j);
+	for (size_t k = 0; k < s->ncolumns; k++)
+		json_str(j, s->columns[k]);
+	json_arr_end(j);
+	json_key_u64(j, "stored", s->stored);
+	json_key_u64(j, "store_errors", s->store_errors);
+	json_key_u64(j, "skipped_layout", s->skipped_layout);
+	json_obj_end(j);
+}
+
 int h_strgp_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
 	const char *name = vg_arg_str(args, "name");
 	if (name && !find(ctx->d, name))
 		return vg_errf(ctx->err, ENOENT, "storage policy '%s' does not exist", name);
 	struct vg_strbuf *out = ctx->reply;
+	if (ctx->json) {
+		struct json j;
+		json_init(&j, out);
+		json_obj_begin(&j);
+		json_key(&j, "storage_policies");
+		json_arr_begin(&j);
+		for (size_t i = 0; i < ctx->d->nstrgps; i++)
+			if (!name || strcmp(name, ctx->d->strgps[i]->name) == 0)
+				strgp_json(ctx->d->strgps[i], &j);
+		json_arr_end(&j);
+		json_obj_end(&j);
+		vg_strbuf_puts(out, "\n");
+		return 0;
+	}
 	vg_strbuf_printf(out, "%-16s %-16s %-16s %-16s %-16s %-12s %-10s %s\n", "Name", "Container",
 			 "Schema", "Regex", "Plugin", "Flush(sec)", "State", "Decomposition");
 	vg_strbuf_printf(out, "---------------- ---------------- ---------------- ---------------- "

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "daemon/daemon.h"
 #include "daemon/handlers.h"
+#include "daemon/json.h"
 #include "daemon/prdcr.h"
 #include "daemon/updtr.h"
 
@@ -58,14 +59,20 @@ bool updtr_wants(struct ldmsd *d, const struct prdcr_set *ps, bool *push)
 /* The longest schedule a sampler may advertise: a hint is a peer's input. */
 #define UPDTR_HINT_MAX_US (86400ull * 1000000u)
 
-/* auto_interval: follow the schedule the sampler advertises (set info updt_hint_us). */
-static void follow_hint(struct ldmsd_updtr *u, const struct prdcr_set *ps)
+/* The schedule the sampler advertises (set info updt_hint_us), if it is a sane one. */
+static bool set_hint(const struct prdcr_set *ps, unsigned long long *interval, long long *offset)
 {
 	const char *hint = ps->mirror ? vg_set_info_get(ps->mirror, "updt_hint_us") : NULL;
+	return hint && sscanf(hint, "%llu:%lld", interval, offset) == 2 && *interval >= 1000 &&
+	       *interval <= UPDTR_HINT_MAX_US;
+}
+
+/* auto_interval: follow the schedule the sampler advertises. */
+static void follow_hint(struct ldmsd_updtr *u, const struct prdcr_set *ps)
+{
 	unsigned long long interval;
 	long long offset;
-	if (!hint || sscanf(hint, "%llu:%lld", &interval, &offset) != 2 || interval < 1000 ||
-	    interval > UPDTR_HINT_MAX_US)
+	if (!set_hint(ps, &interval, &offset))
 		return;
 	/* each term within (-interval, interval): no overflow, never INT64_MIN % -1 */
 	int64_t iv = (int64_t)interval;
@@ -111,6 +118,28 @@ static void on_tick(struct vg_timer *t, void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	u->tick_ns_total += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
 			    (uint64_t)(t1.tv_nsec - t0.tv_nsec);
+}
+
+uint64_t updtr_interval_for(struct ldmsd *d, const struct prdcr_set *ps)
+{
+	uint64_t best = 0;
+	for (size_t i = 0; i < d->nupdtrs; i++) {
+		const struct ldmsd_updtr *u = d->updtrs[i];
+		if (!u->running || !wants_prdcr(u, ps->prdcr) || !wants_set(u, ps))
+			continue;
+		unsigned long long iv = u->interval_us;
+		long long off;
+		if (u->push != UPDTR_PULL) {
+			/* pushed when the sampler's transaction ends: at the sampler's pace */
+			if (!set_hint(ps, &iv, &off))
+				continue;
+		} else if (u->auto_interval && u->timer.interval_us) {
+			iv = u->timer.interval_us;
+		}
+		if (iv && (!best || iv < best))
+			best = iv;
+	}
+	return best;
 }
 
 /* Look up what the updater wants now, rather than at its first tick. */
@@ -347,13 +376,79 @@ static const char *mode_name(const struct ldmsd_updtr *u)
 	}
 }
 
-/* LDMS 4.4's layout (ldms-compat/ldmsctl/ctl_updtr_status.txt). */
+/* JSON's words: those of the config (push=onchange, push=true). */
+static const char *mode_word(const struct ldmsd_updtr *u)
+{
+	switch (u->push) {
+	case UPDTR_PUSH_ONCHANGE: return "push_onchange";
+	case UPDTR_PUSH_ALWAYS: return "push_always";
+	default: return "pull";
+	}
+}
+
+static void updtr_json(struct ldmsd *d, const struct ldmsd_updtr *u, struct json *j)
+{
+	bool timer_on = u->running && u->timer.interval_us;
+	json_obj_begin(j);
+	json_key_str(j, "name", u->name);
+	json_key_u64(j, "interval_us", u->interval_us);
+	json_key_i64(j, "offset_us", u->offset_us);
+	json_key_str(j, "mode", mode_word(u));
+	json_key_bool(j, "auto_interval", u->auto_interval);
+	json_key_str(j, "state", u->running ? "RUNNING" : "STOPPED");
+	/* auto_interval: the schedule followed now, which the sampler's hint set */
+	json_key_u64(j, "current_interval_us", timer_on ? u->timer.interval_us : u->interval_us);
+	json_key_i64(j, "current_offset_us", timer_on ? u->timer.offset_us : u->offset_us);
+	json_key_u64(j, "ticks", u->ticks);
+	json_key_u64(j, "tick_time_total_us", u->tick_ns_total / 1000u);
+	json_key(j, "producer_regexes");
+	json_arr_begin(j);
+	for (size_t k = 0; k < u->match.n; k++)
+		if (u->match.items[k].kind == UPDTR_MATCH_PRDCR)
+			json_str(j, u->match.items[k].text);
+	json_arr_end(j);
+	json_key(j, "set_matches");
+	json_arr_begin(j);
+	for (size_t k = 0; k < u->match.n; k++) {
+		const struct match_item *m = &u->match.items[k];
+		if (m->kind == UPDTR_MATCH_PRDCR)
+			continue;
+		json_obj_begin(j);
+		json_key_str(j, "regex", m->text);
+		json_key_str(j, "match", m->kind == UPDTR_MATCH_SCHEMA ? "schema" : "inst");
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "producers");
+	json_arr_begin(j);
+	for (size_t p = 0; p < d->nprdcrs; p++)
+		if (wants_prdcr(u, d->prdcrs[p]))
+			prdcr_json(d->prdcrs[p], j, false);
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+/* LDMS 4.4's layout (ldms-compat/ldmsctl/ctl_updtr_status.txt); JSON as ldmsctl(8) documents. */
 int h_updtr_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
 	const char *name = vg_arg_str(args, "name");
 	if (name && !find(ctx->d, name))
 		return vg_errf(ctx->err, ENOENT, "updater '%s' does not exist", name);
 	struct vg_strbuf *out = ctx->reply;
+	if (ctx->json) {
+		struct json j;
+		json_init(&j, out);
+		json_obj_begin(&j);
+		json_key(&j, "updaters");
+		json_arr_begin(&j);
+		for (size_t i = 0; i < ctx->d->nupdtrs; i++)
+			if (!name || strcmp(name, ctx->d->updtrs[i]->name) == 0)
+				updtr_json(ctx->d, ctx->d->updtrs[i], &j);
+		json_arr_end(&j);
+		json_obj_end(&j);
+		vg_strbuf_puts(out, "\n");
+		return 0;
+	}
 	vg_strbuf_printf(out, "%-16s %-12s %-12s %-15s %s\n", "Name", "Interval", "Offset", "Mode",
 			 "State");
 	vg_strbuf_printf(out, "---------------- ------------ ------------ --------------- "

@@ -55,6 +55,14 @@ struct ldmsd_updtr {
  */
 bool updtr_wants(struct ldmsd *d, const struct prdcr_set *ps, bool *push);
 
+/*
+ * How often the running updaters that want ps refresh it: the shortest
+ * interval among them in µs (a push updater: the sampler's advertised
+ * interval), or 0 if none does.  set_stats's rate of a mirror not updated
+ * twice yet.
+ */
+uint64_t updtr_interval_for(struct ldmsd *d, const struct prdcr_set *ps);
+
 /* Stop and free every updater. */
 void updtr_free_all(struct ldmsd *d);
 

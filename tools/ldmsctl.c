@@ -47,7 +47,8 @@ static void usage(FILE *f, bool commands)
 	      "Without COMMAND and -s: a prompt with line editing and history when standard\n"
 	      "input is a terminal, otherwise one command per line from standard input.\n"
 	      "A trailing --json asks for a JSON reply to that one command.\n"
-	      "'help [COMMAND]' and '?' are answered locally; 'quit' or 'exit' ends the prompt.\n"
+	      "'help [COMMAND]' and '?' are answered locally (with --json, by the daemon);\n"
+	      "'quit' or 'exit' ends the prompt.\n"
 	      "Exit status: 0 if every command succeeded, 1 if any failed or the daemon\n"
 	      "could not be reached, 2 for a usage error.\n"
 	      "Example: ldmsctl -S /run/ldmsd.sock stop name=meminfo\n",
@@ -185,19 +186,31 @@ static int run_line(struct ctl *ctl, const char *line)
 	if (strip_json(cmd))
 		flags |= VG_CMD_F_JSON;
 	size_t verb = strcspn(cmd, " \t");
+	bool help = (verb == 4 && strncmp(cmd, "help", 4) == 0) || (verb == 1 && cmd[0] == '?');
+	const char *help_name = cmd + verb + strspn(cmd + verb, " \t");
+	if (help && strncmp(help_name, "command=", 8) == 0)
+		help_name += 8; /* the daemon's spelling */
+	struct vg_strbuf sent;
+	vg_strbuf_init(&sent);
 	int rc = 0;
 	if (!*cmd) {
 		/* nothing to send */
-	} else if ((verb == 4 && strncmp(cmd, "help", 4) == 0) || (verb == 1 && cmd[0] == '?')) {
-		local_help(ctl, cmd + verb + strspn(cmd + verb, " \t"));
+	} else if (help && !(flags & VG_CMD_F_JSON)) {
+		local_help(ctl, help_name);
 	} else if (ctl_connect(ctl)) {
 		rc = -1;
 	} else {
+		/* help in JSON is for programs: the daemon's table is the one that counts */
+		if (help)
+			vg_strbuf_printf(&sent, "help%s%s", *help_name ? " command=" : "", help_name);
+		else
+			vg_strbuf_puts(&sent, cmd);
 		struct vg_strbuf reply;
 		struct vg_err err;
 		int status = 0;
 		vg_strbuf_init(&reply);
-		if (vg_client_cmd_flags(ctl->client, cmd, flags, &status, &reply, &err)) {
+		if (vg_client_cmd_flags(ctl->client, vg_strbuf_str(&sent), flags, &status, &reply,
+					&err)) {
 			fprintf(stderr, "ldmsctl: %s\n", err.msg);
 			ctl->fatal = 1;
 			rc = -1;
@@ -208,6 +221,7 @@ static int run_line(struct ctl *ctl, const char *line)
 		}
 		vg_strbuf_free(&reply);
 	}
+	vg_strbuf_free(&sent);
 	free(cmd);
 	return rc;
 }
@@ -373,6 +387,15 @@ int main(int argc, char **argv)
 	int rc = parse_opts(&ctl, argc, argv, &file);
 	if (rc >= 0)
 		return rc;
+	/* `ldmsctl help ...` is the one run that needs no daemon */
+	bool help_only = optind < argc && !(ctl.flags & VG_CMD_F_JSON) &&
+			 (strcmp(argv[optind], "help") == 0 || strcmp(argv[optind], "?") == 0) &&
+			 strcmp(argv[argc - 1], JSON_TOKEN) != 0;
+	if (!ctl.sock_path && !ctl.host && !help_only) {
+		fprintf(stderr, "ldmsctl: say which daemon: -S PATH, or -h HOST -p PORT\n"
+				"Try 'ldmsctl --help'.\n");
+		return 2;
+	}
 	vg_log_set_level(VG_LOG_CRITICAL);
 	if (optind < argc) {
 		struct vg_strbuf line;
