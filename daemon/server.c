@@ -19,75 +19,14 @@
 #include "core/proto.h"
 #include "core/wire.h"
 #include "daemon/server.h"
+#include "daemon/server_int.h"
 #include "xprt/xprt.h"
-
-#define MAX_XPRTS 4
-
-struct conn;
-
-/* A client that asked for a set's data part after every transaction. */
-struct push_sub {
-	struct push_sub *next;
-	struct conn *c;
-	uint64_t req_id;
-};
-
-struct export {
-	struct vg_set *set;
-	struct vg_mr *mr[MAX_XPRTS];
-	struct push_sub *subs;
-};
-
-struct listener {
-	struct vg_ep *ep;
-	char xprt[16];
-	char host[256];
-	uint16_t port;
-	unsigned flags;
-	int xprt_idx;
-};
-
-struct conn {
-	struct conn *next;
-	struct vg_server *srv;
-	struct vg_ep *ep;
-	unsigned flags;
-	int xprt_idx;
-	bool dir_notify;
-	uint64_t dir_req_id;
-	size_t npush; /* push subscriptions of this connection */
-};
-
-struct vg_server {
-	struct vg_loop *loop;
-	struct vg_setdir *dir;
-	int dir_listener;
-	vg_server_cmd_fn cmd;
-	void *cmd_arg;
-
-	struct vg_xprt *xprts[MAX_XPRTS];
-	size_t nxprts;
-
-	struct listener **listeners; /* each allocated alone: endpoints point at them */
-	size_t nlisteners;
-
-	struct conn *conns;
-	size_t nconns;
-
-	struct export *exports;
-	size_t nexports, exports_cap;
-	size_t npush; /* push subscriptions of all connections */
-
-	struct vg_wbuf out;          /* scratch for building replies (one thread) */
-	struct vg_complaint bad_peer; /* rate-limits protocol error lines */
-	struct vg_complaint reg_fail;
-};
 
 static const char *COMPONENT = "server";
 
 /* ------------------------------------------------------------------ exports */
 
-static size_t export_pos(const struct vg_server *srv, const struct vg_set *set, bool *found)
+size_t srv_export_pos(const struct vg_server *srv, const struct vg_set *set, bool *found)
 {
 	size_t lo = 0, hi = srv->nexports;
 	while (lo < hi) {
@@ -117,7 +56,7 @@ static void export_register(struct vg_server *srv, struct export *e, size_t xi)
 static int export_add(struct vg_server *srv, struct vg_set *set)
 {
 	bool found;
-	size_t pos = export_pos(srv, set, &found);
+	size_t pos = srv_export_pos(srv, set, &found);
 	if (found)
 		return 0;
 	if (srv->nexports == srv->exports_cap) {
@@ -142,20 +81,14 @@ static int export_add(struct vg_server *srv, struct vg_set *set)
 static void export_del(struct vg_server *srv, struct vg_set *set)
 {
 	bool found;
-	size_t pos = export_pos(srv, set, &found);
+	size_t pos = srv_export_pos(srv, set, &found);
 	if (!found)
 		return;
 	struct export *e = &srv->exports[pos];
 	for (size_t xi = 0; xi < srv->nxprts; xi++)
 		if (e->mr[xi])
 			vg_xprt_mem_deregister(srv->xprts[xi], e->mr[xi]);
-	while (e->subs) {
-		struct push_sub *s = e->subs;
-		e->subs = s->next;
-		s->c->npush--;
-		srv->npush--;
-		free(s);
-	}
+	srv_push_free(srv, e);
 	memmove(&srv->exports[pos], &srv->exports[pos + 1],
 		(srv->nexports - pos - 1) * sizeof(*srv->exports));
 	srv->nexports--;
@@ -164,7 +97,7 @@ static void export_del(struct vg_server *srv, struct vg_set *set)
 /* ------------------------------------------------------------------ sending */
 
 /* A reply that cannot go out leaves the client waiting: say so once and hang up. */
-static void conn_send(struct conn *c)
+void srv_conn_send(struct conn *c)
 {
 	struct vg_server *srv = c->srv;
 	int rc = vg_msg_finish(&srv->out);
@@ -178,10 +111,10 @@ static void conn_send(struct conn *c)
 	vg_ep_close(c->ep);
 }
 
-static void send_error(struct conn *c, uint64_t req_id, int status, const char *msg)
+void srv_send_error(struct conn *c, uint64_t req_id, int status, const char *msg)
 {
 	vg_proto_put_error(&c->srv->out, req_id, status, msg);
-	conn_send(c);
+	srv_conn_send(c);
 }
 
 /* ------------------------------------------------------------------ directory */
@@ -206,7 +139,7 @@ static void dir_flush(struct dir_walk *w, bool last)
 	struct vg_wbuf *out = &w->c->srv->out;
 	vg_wbuf_patch_u32(out, VG_MSG_HDR_SIZE, last ? 0 : VG_MSG_F_MORE);
 	vg_wbuf_patch_u32(out, w->count_off, w->count);
-	conn_send(w->c);
+	srv_conn_send(w->c);
 }
 
 static int dir_add_entry(struct vg_set *set, void *arg)
@@ -226,7 +159,7 @@ static void handle_dir(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 {
 	uint32_t flags = vg_rbuf_u32(body);
 	if (!vg_rbuf_ok(body)) {
-		send_error(c, req_id, -EPROTO, "malformed directory request");
+		srv_send_error(c, req_id, -EPROTO, "malformed directory request");
 		return;
 	}
 	struct dir_walk w = {c, req_id, 0, 0};
@@ -247,19 +180,16 @@ static void notify_dir(struct vg_server *srv, enum vg_dir_event ev, struct vg_se
 		vg_msg_begin(&srv->out, VG_MSG_DIR_NOTIFY, c->dir_req_id);
 		vg_wbuf_u32(&srv->out, (uint32_t)ev);
 		vg_proto_put_dir_entry(&srv->out, set, vg_proto_set_flags(set));
-		conn_send(c);
+		srv_conn_send(c);
 	}
 }
-
-static void push_data(struct vg_server *srv, struct vg_set *set);
-static void push_gone(struct vg_server *srv, struct vg_set *set);
 
 static void on_setdir(enum vg_setdir_event ev, struct vg_set *set, void *arg)
 {
 	struct vg_server *srv = arg;
 	if (ev == VG_SETDIR_UPDATE) {
 		if (srv->npush)
-			push_data(srv, set);
+			srv_push_data(srv, set);
 	} else if (ev == VG_SETDIR_ADD) {
 		if (export_add(srv, set))
 			vg_log(VG_LOG_ERROR, COMPONENT, "out of memory exporting set %s",
@@ -268,7 +198,7 @@ static void on_setdir(enum vg_setdir_event ev, struct vg_set *set, void *arg)
 	} else {
 		notify_dir(srv, VG_DIR_DEL, set);
 		if (srv->npush)
-			push_gone(srv, set);
+			srv_push_gone(srv, set);
 		export_del(srv, set);
 	}
 }
@@ -324,8 +254,6 @@ static bool regex_affordable(const char *pattern, char *why, size_t size)
 	return true;
 }
 
-static void push_subscribe(struct conn *c, uint64_t req_id, struct vg_set *set);
-
 struct lookup_walk {
 	uint32_t match;
 	const char *pattern;
@@ -362,14 +290,14 @@ static void send_lookup_reply(struct conn *c, uint64_t req_id, struct vg_set *se
 {
 	struct vg_server *srv = c->srv;
 	bool found;
-	size_t pos = export_pos(srv, set, &found);
+	size_t pos = srv_export_pos(srv, set, &found);
 	struct vg_rkey rkey;
 	memset(&rkey, 0, sizeof(rkey));
 	if (found && c->xprt_idx >= 0 && srv->exports[pos].mr[c->xprt_idx])
 		vg_mr_rkey(srv->exports[pos].mr[c->xprt_idx], &rkey);
 	vg_proto_put_lookup_reply(&srv->out, req_id, set, vg_proto_set_flags(set), rkey.bytes,
 				  vg_set_data_offset(set), more);
-	conn_send(c);
+	srv_conn_send(c);
 }
 
 static void send_lookup_status(struct conn *c, uint64_t req_id, int status)
@@ -377,7 +305,7 @@ static void send_lookup_status(struct conn *c, uint64_t req_id, int status)
 	vg_msg_begin(&c->srv->out, VG_MSG_LOOKUP_REPLY, req_id);
 	vg_wbuf_u32(&c->srv->out, (uint32_t)status);
 	vg_wbuf_u32(&c->srv->out, 0);
-	conn_send(c);
+	srv_conn_send(c);
 }
 
 static void handle_lookup(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
@@ -389,7 +317,7 @@ static void handle_lookup(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 	vg_rbuf_str(body, pattern, sizeof(pattern));
 	if (!vg_rbuf_ok(body) || vg_rbuf_remaining(body) ||
 	    (w.match & ~(VG_LOOKUP_SCHEMA | VG_LOOKUP_REGEX | VG_LOOKUP_PUSH))) {
-		send_error(c, req_id, -EPROTO, "malformed lookup request");
+		srv_send_error(c, req_id, -EPROTO, "malformed lookup request");
 		return;
 	}
 	w.pattern = pattern;
@@ -397,7 +325,7 @@ static void handle_lookup(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 	if ((w.match & VG_LOOKUP_REGEX) && !regex_affordable(pattern, why, sizeof(why))) {
 		char full[VG_LOOKUP_PATTERN_MAX + 200];
 		snprintf(full, sizeof(full), "regular expression '%s' refused: %s", pattern, why);
-		send_error(c, req_id, -EINVAL, full);
+		srv_send_error(c, req_id, -EINVAL, full);
 		return;
 	}
 	if (w.match & VG_LOOKUP_REGEX) {
@@ -406,7 +334,7 @@ static void handle_lookup(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 			char msg[256], full[VG_LOOKUP_PATTERN_MAX + 320];
 			regerror(rc, &w.re, msg, sizeof(msg));
 			snprintf(full, sizeof(full), "bad regular expression '%s': %s", pattern, msg);
-			send_error(c, req_id, -EINVAL, full);
+			srv_send_error(c, req_id, -EINVAL, full);
 			return;
 		}
 	}
@@ -426,100 +354,9 @@ static void handle_lookup(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 	for (size_t i = 0; i < w.n && !w.oom; i++) {
 		send_lookup_reply(c, req_id, w.found[i], i + 1 < w.n);
 		if (w.match & VG_LOOKUP_PUSH)
-			push_subscribe(c, req_id, w.found[i]);
+			srv_push_subscribe(c, req_id, w.found[i]);
 	}
 	free(w.found);
-}
-
-/* ------------------------------------------------------------------ push */
-
-static struct export *export_find(struct vg_server *srv, const struct vg_set *set)
-{
-	bool found;
-	size_t pos = export_pos(srv, set, &found);
-	return found ? &srv->exports[pos] : NULL;
-}
-
-static void push_data(struct vg_server *srv, struct vg_set *set)
-{
-	struct export *e = export_find(srv, set);
-	if (!e || !e->subs || !vg_set_is_consistent(set))
-		return;
-	size_t len;
-	const void *data = vg_set_data_bytes(set, &len);
-	for (struct push_sub *s = e->subs; s; s = s->next) {
-		vg_msg_begin(&srv->out, VG_MSG_PUSH, s->req_id);
-		vg_wbuf_blob(&srv->out, data, len);
-		conn_send(s->c);
-	}
-}
-
-static void push_gone(struct vg_server *srv, struct vg_set *set)
-{
-	struct export *e = export_find(srv, set);
-	for (struct push_sub *s = e ? e->subs : NULL; s; s = s->next)
-		send_error(s->c, s->req_id, -ENOENT, "the set was deleted");
-}
-
-static void push_unsubscribe(struct conn *c, struct export *e)
-{
-	for (struct push_sub **pp = &e->subs; *pp;) {
-		struct push_sub *s = *pp;
-		if (s->c != c) {
-			pp = &s->next;
-			continue;
-		}
-		*pp = s->next;
-		c->npush--;
-		c->srv->npush--;
-		free(s);
-	}
-}
-
-/* Every subscription of a connection that is going away. */
-static void push_drop_conn(struct conn *c)
-{
-	for (size_t i = 0; c->npush && i < c->srv->nexports; i++)
-		push_unsubscribe(c, &c->srv->exports[i]);
-}
-
-static void handle_push_req(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
-{
-	char instance[VG_NAME_MAX + 1];
-	uint32_t flags = vg_rbuf_u32(body);
-	vg_rbuf_str(body, instance, sizeof(instance));
-	if (!vg_rbuf_ok(body) || vg_rbuf_remaining(body) || (flags & ~VG_PUSH_F_CANCEL)) {
-		send_error(c, req_id, -EPROTO, "malformed push request");
-		return;
-	}
-	struct vg_set *set = vg_setdir_find(c->srv->dir, instance);
-	struct export *e = set ? export_find(c->srv, set) : NULL;
-	if (!e) {
-		send_error(c, req_id, -ENOENT, "no such set");
-		return;
-	}
-	push_unsubscribe(c, e); /* a repeated request replaces the old one */
-	if (!(flags & VG_PUSH_F_CANCEL))
-		push_subscribe(c, req_id, set);
-}
-
-static void push_subscribe(struct conn *c, uint64_t req_id, struct vg_set *set)
-{
-	struct export *e = export_find(c->srv, set);
-	if (!e)
-		return;
-	push_unsubscribe(c, e);
-	struct push_sub *s = calloc(1, sizeof(*s));
-	if (!s) {
-		send_error(c, req_id, -ENOMEM, "out of memory");
-		return;
-	}
-	s->c = c;
-	s->req_id = req_id;
-	s->next = e->subs;
-	e->subs = s;
-	c->npush++;
-	c->srv->npush++;
 }
 
 /* ------------------------------------------------------------------ commands */
@@ -531,7 +368,7 @@ static void send_cmd_reply(struct conn *c, uint64_t req_id, int status, const ch
 	vg_msg_begin(out, VG_MSG_CMD_REPLY, req_id);
 	vg_wbuf_u32(out, (uint32_t)status);
 	vg_wbuf_blob(out, text, strlen(text));
-	conn_send(c);
+	srv_conn_send(c);
 }
 
 static void handle_cmd(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
@@ -580,7 +417,7 @@ static void handle_cmd(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 	vg_wbuf_u32(out, (uint32_t)status);
 	vg_wbuf_blob(out, vg_strbuf_str(&reply), reply.len);
 	vg_strbuf_free(&reply);
-	conn_send(c);
+	srv_conn_send(c);
 }
 
 /* ------------------------------------------------------------------ connections */
@@ -595,7 +432,7 @@ static void protocol_error(struct conn *c, const char *why)
 static void conn_remove(struct conn *c)
 {
 	struct vg_server *srv = c->srv;
-	push_drop_conn(c);
+	srv_push_drop_conn(c);
 	for (struct conn **pp = &srv->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -634,7 +471,7 @@ static void on_conn_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *
 		handle_cmd(c, h.req_id, &body);
 		break;
 	case VG_MSG_PUSH_REQ:
-		handle_push_req(c, h.req_id, &body);
+		srv_handle_push_req(c, h.req_id, &body);
 		break;
 	default: {
 		char why[96];
@@ -781,7 +618,7 @@ void vg_server_free(struct vg_server *srv)
 	while (srv->conns) {
 		struct conn *c = srv->conns;
 		srv->conns = c->next;
-		push_drop_conn(c);
+		srv_push_drop_conn(c);
 		vg_ep_set_cb(c->ep, NULL, NULL);
 		vg_ep_put(c->ep);
 		free(c);
