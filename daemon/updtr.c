@@ -85,36 +85,46 @@ static void follow_hint(struct ldmsd_updtr *u, const struct prdcr_set *ps)
 		vg_timer_start_aligned(u->d->loop, &u->timer, u->interval_us, u->offset_us);
 }
 
-static void on_tick(struct vg_timer *t, void *arg)
+/* Call fn for every set of a connected producer that u wants. */
+static void foreach_wanted(struct ldmsd_updtr *u,
+			   void (*fn)(struct ldmsd_updtr *u, struct prdcr_set *ps))
 {
-	struct ldmsd_updtr *u = arg;
 	struct ldmsd *d = u->d;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	(void)t;
-	u->ticks++;
-	bool hinted = false;
 	for (size_t i = 0; i < d->nprdcrs; i++) {
 		struct ldmsd_prdcr *p = d->prdcrs[i];
 		if (p->state != PRDCR_CONNECTED || !wants_prdcr(u, p))
 			continue;
 		for (uint32_t s = 0; s < p->nslots; s++) {
 			struct prdcr_set *ps = p->sets[s];
-			if (!ps || !wants_set(u, ps))
-				continue;
-			if (u->push == UPDTR_PULL) {
-				prdcr_set_update(ps);
-			} else if (ps->state == PSET_READY) {
-				prdcr_set_push(ps, true);
-			} else {
-				prdcr_set_lookup(ps);
-			}
-			if (u->auto_interval && !hinted && ps->state == PSET_READY) {
-				follow_hint(u, ps);
-				hinted = true;
-			}
+			if (ps && wants_set(u, ps))
+				fn(u, ps);
 		}
 	}
+}
+
+static void tick_set(struct ldmsd_updtr *u, struct prdcr_set *ps)
+{
+	if (u->push == UPDTR_PULL)
+		prdcr_set_update(ps);
+	else if (ps->state == PSET_READY)
+		prdcr_set_push(ps, true);
+	else
+		prdcr_set_lookup(ps);
+	if (u->auto_interval && !u->hinted && ps->state == PSET_READY) {
+		follow_hint(u, ps);
+		u->hinted = true;
+	}
+}
+
+static void on_tick(struct vg_timer *t, void *arg)
+{
+	struct ldmsd_updtr *u = arg;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	(void)t;
+	u->ticks++;
+	u->hinted = false;
+	foreach_wanted(u, tick_set);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	u->tick_ns_total += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
 			    (uint64_t)(t1.tv_nsec - t0.tv_nsec);
@@ -142,24 +152,18 @@ uint64_t updtr_interval_for(struct ldmsd *d, const struct prdcr_set *ps)
 	return best;
 }
 
+static void kick_set(struct ldmsd_updtr *u, struct prdcr_set *ps)
+{
+	if (ps->state == PSET_LISTED || ps->state == PSET_ERROR)
+		prdcr_set_lookup(ps);
+	else if (ps->state == PSET_READY && u->push != UPDTR_PULL)
+		prdcr_set_push(ps, true);
+}
+
 /* Look up what the updater wants now, rather than at its first tick. */
 static void kick_lookups(struct ldmsd_updtr *u)
 {
-	struct ldmsd *d = u->d;
-	for (size_t i = 0; i < d->nprdcrs; i++) {
-		struct ldmsd_prdcr *p = d->prdcrs[i];
-		if (p->state != PRDCR_CONNECTED || !wants_prdcr(u, p))
-			continue;
-		for (uint32_t s = 0; s < p->nslots; s++) {
-			struct prdcr_set *ps = p->sets[s];
-			if (!ps || !wants_set(u, ps))
-				continue;
-			if (ps->state == PSET_LISTED || ps->state == PSET_ERROR)
-				prdcr_set_lookup(ps);
-			else if (ps->state == PSET_READY && u->push != UPDTR_PULL)
-				prdcr_set_push(ps, true);
-		}
-	}
+	foreach_wanted(u, kick_set);
 }
 
 /* Stop pushes nobody wants any more. */

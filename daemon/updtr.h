@@ -45,6 +45,7 @@ struct ldmsd_updtr {
 	bool running;
 	struct vg_timer timer;
 	struct match_list match; /* UPDTR_MATCH_PRDCR, _INST, _SCHEMA items */
+	bool hinted;             /* auto_interval: this tick already followed a hint */
 	uint64_t ticks;
 	uint64_t tick_ns_total;  /* CPU-ish cost of ticks, for updtr_status */
 };
