@@ -239,6 +239,12 @@ static int ops_check(const struct vg_plugin_ops *ops, const char *plugin, const 
 			       "plugin '%s': %s declares itself a store but lacks open(), store() "
 			       "or close(): rebuild it against this vigil",
 			       plugin, path);
+	if (ops->type == VG_PLUGIN_AUTH &&
+	    (ops->size < VG_PLUGIN_OPS_AUTH_SIZE || !ops->auth_respond || !ops->auth_verify))
+		return vg_errf(err, ELIBBAD,
+			       "plugin '%s': %s declares itself an authentication plugin but lacks "
+			       "auth_respond() or auth_verify(): rebuild it against this vigil",
+			       plugin, path);
 	if (!ops->config || (ops->type == VG_PLUGIN_SAMPLER && !ops->sample))
 		return vg_errf(err, ELIBBAD,
 			       "plugin '%s': %s lacks a %s() operation: it is not a usable %s",

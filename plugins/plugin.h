@@ -108,10 +108,41 @@ struct vg_plugin_ops {
 	int (*store)(void *h, const struct vg_set *set, struct vg_err *err);
 	int (*flush)(void *h, struct vg_err *err);
 	void (*close)(void *h);
+
+	/*
+	 * Authentication plugins (type VG_PLUGIN_AUTH).  An instance configured
+	 * with `auth_add name=DOMAIN plugin=P opts...` (or ldmsd -a P -A k=v) is an
+	 * authentication domain.  The exchange, carried by the protocol's AUTH
+	 * messages (core/proto.h), is one round:
+	 *
+	 *   server -> client  method name + a fresh random nonce (VG_AUTH_NONCE_LEN)
+	 *   client -> server  auth_respond(nonce) -> a credential blob
+	 *   server            auth_verify(nonce, blob) -> the peer's uid and gid
+	 *
+	 * The nonce makes every credential good for one connection only (no
+	 * replay).  Both calls may block briefly (e.g. munge's socket); they run
+	 * once per connection, never per update.  Errors name the cause and the
+	 * fix (e.g. "munged is not running on /run/munge/munge.socket.2: start it
+	 * with systemctl start munge").
+	 */
+	/* Client side: write the credential for nonce into out (at most out_cap bytes). */
+	int (*auth_respond)(struct vg_plugin *p, const uint8_t *nonce, size_t nonce_len,
+			    uint8_t *out, size_t out_cap, size_t *out_len, struct vg_err *err);
+	/* Server side: check blob against nonce; on success set *uid and *gid. -EACCES etc. */
+	int (*auth_verify)(struct vg_plugin *p, const uint8_t *nonce, size_t nonce_len,
+			   const uint8_t *blob, size_t blob_len, uint32_t *uid, uint32_t *gid,
+			   struct vg_err *err);
 };
 
 /* Minimum ops->size of a store plugin (all four store operations present). */
 #define VG_PLUGIN_OPS_STORE_SIZE (offsetof(struct vg_plugin_ops, close) + sizeof(void (*)(void *)))
+/* Minimum ops->size of an auth plugin. */
+#define VG_PLUGIN_OPS_AUTH_SIZE \
+	(offsetof(struct vg_plugin_ops, auth_verify) + sizeof(void (*)(void)))
+
+/* Nonce bytes of an authentication challenge; largest credential blob. */
+#define VG_AUTH_NONCE_LEN 32
+#define VG_AUTH_BLOB_MAX 4096
 
 /* ------------------------------------------------------------------ services */
 
