@@ -16,8 +16,9 @@
 #include "client.h"
 #include "loop.h"
 #include "wire.h"
+#include "plugins/auth.h"
 
-enum wait_state { WAIT_NONE, WAIT_CONNECT, WAIT_REPLY, WAIT_READ };
+enum wait_state { WAIT_NONE, WAIT_CONNECT, WAIT_AUTH, WAIT_REPLY, WAIT_READ };
 
 /* A directory larger than this is a server that will not stop talking. */
 #define DIR_ENTRIES_MAX (4u << 20)
@@ -44,6 +45,10 @@ struct vg_client {
 	enum vg_msg_type req_type, reply_type;
 
 	void *call_arg;
+	struct vg_plugin *auth; /* NULL: the built-in none */
+	bool auth_sent, auth_done;
+	int auth_status;
+	char auth_msg[512];
 };
 
 static void client_fail(struct vg_client *c, int status, const char *fmt, ...) VG_PRINTF(3, 4);
@@ -75,6 +80,9 @@ static void handle_error_msg(struct vg_client *c, struct vg_rbuf *body)
 	else
 		client_fail(c, -status, "%s", msg);
 }
+
+static void auth_challenge(struct vg_client *c, struct vg_rbuf *body);
+static void auth_result(struct vg_client *c, struct vg_rbuf *body);
 
 static void on_ep_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *arg)
 {
@@ -110,6 +118,15 @@ static void on_ep_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *ar
 		if (vg_msg_parse(ev->data, ev->len, &h, &body, &perr)) {
 			client_fail(c, EPROTO, "%s sent an invalid message: %s", c->peer, perr.msg);
 			vg_ep_close(ep);
+			break;
+		}
+		/* on loopback both may arrive while we still wait for CONNECTED */
+		if (h.type == VG_MSG_AUTH_CHALLENGE && !c->auth_sent) {
+			auth_challenge(c, &body);
+			break;
+		}
+		if (h.type == VG_MSG_AUTH_RESULT && c->auth_sent && !c->auth_done) {
+			auth_result(c, &body);
 			break;
 		}
 		if (c->waiting != WAIT_REPLY || c->done || h.req_id != c->req_id)
@@ -165,8 +182,50 @@ static void call_reset(struct vg_client *c, struct vg_err *err)
 	vg_err_clear(err);
 }
 
+/*
+ * The daemon speaks first, as soon as it accepts (maybe in the same loop
+ * iteration as our CONNECTED): answer its challenge whenever it comes.
+ */
+static void auth_challenge(struct vg_client *c, struct vg_rbuf *body)
+{
+	struct vg_err err;
+	vg_err_clear(&err);
+	c->auth_sent = true;
+	int rc = vg_auth_respond(c->auth, body, &c->out, &err);
+	if (rc == 0)
+		rc = vg_msg_finish(&c->out);
+	if (rc == 0)
+		rc = vg_ep_send(c->ep, c->out.buf, c->out.len);
+	if (rc) {
+		c->auth_status = rc;
+		snprintf(c->auth_msg, sizeof(c->auth_msg), "%s",
+			 err.msg[0] ? err.msg : strerror(-rc));
+		client_fail(c, -rc, "authenticating to %s: %s", c->peer, c->auth_msg);
+	}
+}
+
+static void auth_result(struct vg_client *c, struct vg_rbuf *body)
+{
+	struct vg_err err;
+	vg_err_clear(&err);
+	c->auth_done = true;
+	c->auth_status = vg_auth_result_parse(body, &err);
+	if (c->auth_status)
+		snprintf(c->auth_msg, sizeof(c->auth_msg), "%s", err.msg);
+	if (c->waiting == WAIT_AUTH) {
+		c->status = c->auth_status;
+		c->done = true;
+	}
+}
+
 struct vg_client *vg_client_connect(const char *xprt, const char *host, uint16_t port,
 				    int timeout_ms, struct vg_err *err)
+{
+	return vg_client_connect_auth(xprt, host, port, timeout_ms, NULL, err);
+}
+
+struct vg_client *vg_client_connect_auth(const char *xprt, const char *host, uint16_t port,
+					 int timeout_ms, struct vg_plugin *auth, struct vg_err *err)
 {
 	vg_xprt_init();
 	struct vg_client *c = calloc(1, sizeof(*c));
@@ -200,8 +259,16 @@ struct vg_client *vg_client_connect(const char *xprt, const char *host, uint16_t
 			vg_errf(err, -rc, "cannot connect to %s: %s", c->peer, strerror(-rc));
 		goto fail;
 	}
+	c->auth = auth;
 	if (client_wait(c, WAIT_CONNECT, "connecting"))
 		goto fail;
+	call_reset(c, err);
+	if (!c->auth_done && !c->auth_status && client_wait(c, WAIT_AUTH, "authenticating"))
+		goto fail;
+	if (c->auth_status) {
+		vg_errf(err, -c->auth_status, "%s: %s", c->peer, c->auth_msg);
+		goto fail;
+	}
 	return c;
 fail:
 	vg_client_close(c);

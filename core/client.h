@@ -36,6 +36,15 @@ struct vg_rset {
  */
 struct vg_client *vg_client_connect(const char *xprt, const char *host, uint16_t port,
 				    int timeout_ms, struct vg_err *err);
+/*
+ * The same, authenticating with auth (an auth plugin instance, configured;
+ * NULL: the built-in none).  A refusal is -EACCES (or the plugin's error)
+ * with the daemon's reason.
+ */
+struct vg_plugin;
+struct vg_client *vg_client_connect_auth(const char *xprt, const char *host, uint16_t port,
+					 int timeout_ms, struct vg_plugin *auth,
+					 struct vg_err *err);
 void vg_client_close(struct vg_client *c);
 
 /* The daemon's directory; *entries is malloc'd (free() it). */

@@ -19,6 +19,9 @@ static const char *const msg_names[] = {
 	[VG_MSG_CMD_REPLY] = "CMD_REPLY",
 	[VG_MSG_PUSH_REQ] = "PUSH_REQ",
 	[VG_MSG_PUSH] = "PUSH",
+	[VG_MSG_AUTH_CHALLENGE] = "AUTH_CHALLENGE",
+	[VG_MSG_AUTH_RESPONSE] = "AUTH_RESPONSE",
+	[VG_MSG_AUTH_RESULT] = "AUTH_RESULT",
 };
 
 const char *vg_msg_type_name(uint16_t type)

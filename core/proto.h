@@ -28,6 +28,9 @@
  *   PUSH_REQ     u32 flags (VG_PUSH_F_CANCEL), str instance: send me the set's
  *                data part whenever a transaction on it ends (push updaters)
  *   PUSH         blob data part                          (req_id of the PUSH_REQ)
+ *   AUTH_CHALLENGE  str method, blob nonce     server -> client, first message
+ *   AUTH_RESPONSE   str method, blob credential client -> server, before any request
+ *   AUTH_RESULT     i32 status, u32 uid, u32 gid, str message   (then, on failure, close)
  *                or, when the set is gone or refused, an ERROR with that req_id
  * where entry = str instance, str schema, str producer, u32 set_flags,
  *   u32 meta_size, u32 data_size, u32 uid, u32 gid, u32 perm, u32 card.
@@ -63,7 +66,10 @@ enum vg_msg_type {
 	VG_MSG_CMD_REPLY = 8,
 	VG_MSG_PUSH_REQ = 9,
 	VG_MSG_PUSH = 10,
-	VG_MSG_TYPE_MAX = 10,
+	VG_MSG_AUTH_CHALLENGE = 11,
+	VG_MSG_AUTH_RESPONSE = 12,
+	VG_MSG_AUTH_RESULT = 13,
+	VG_MSG_TYPE_MAX = 13,
 };
 
 #define VG_MSG_F_MORE 0x1u

@@ -52,8 +52,7 @@ static const struct vg_attr_spec listen_attrs[] = {
 	{"host", VG_A_STR, 0, NULL,
 	 "Address to bind (a name, an IPv4 or IPv6 address); default: every address."},
 	{"auth", VG_A_NAME, 0, "DEFAULT",
-	 "Authentication domain; DEFAULT (the -a of the command line, 'none' in this version) "
-	 "is the only one until auth_add exists."},
+	 "Authentication domain (auth_add); DEFAULT is ldmsd's -a/-A (none without -a)."},
 	END,
 };
 
@@ -91,7 +90,7 @@ static const struct vg_attr_spec prdcr_add_attrs[] = {
 	{"type", VG_A_STR, REQ, NULL, "active (we connect to it) or passive (it connects to us)."},
 	{"reconnect", VG_A_DURATION, 0, "20s",
 	 "Retry interval after a failed connect or a disconnect (LDMS's interval= is accepted)."},
-	{"auth", VG_A_NAME, 0, "DEFAULT", "Authentication domain (DEFAULT: none in this version)."},
+	{"auth", VG_A_NAME, 0, "DEFAULT", "Authentication domain (auth_add; DEFAULT: ldmsd's -a)."},
 	{"perm", VG_A_STR, 0, "0770", "Accepted for LDMS compatibility."},
 	{"cache_ip", VG_A_BOOL, 0, "true", "Accepted for LDMS compatibility."},
 	{"uid", VG_A_STR, 0, NULL, "Accepted and ignored, as in LDMS."},
@@ -187,6 +186,14 @@ static const struct vg_attr_spec set_info_attrs[] = {
 	END,
 };
 
+static const struct vg_attr_spec auth_add_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Domain name, for listen auth= and prdcr_add auth=."},
+	{"plugin", VG_A_NAME, 0, NULL,
+	 "Authentication plugin: none, ovis or munge (default: the name, so auth_add name=munge "
+	 "works). Other attributes are the plugin's options, e.g. socket= (munge), conf= (ovis)."},
+	END,
+};
+
 static const struct vg_attr_spec no_attrs[] = {
 	END,
 };
@@ -208,6 +215,11 @@ const struct vg_cmd vg_cmd_table[] = {
 	 h_plugn_status},
 	{"plugn_sets", name_optional_attrs, VG_CMD_STATUS, "Show the sets of each plugin instance.",
 	 NULL, h_plugn_sets},
+	{"auth_add", auth_add_attrs, VG_CMD_PASS_EXTRA | VG_CMD_EARLY,
+	 "Create an authentication domain.",
+	 "Every connection to a listener of the domain must authenticate with its plugin before "
+	 "anything else; peers see only the sets their uid/gid may read (set uid, gid, perm).",
+	 h_auth_add},
 	{"listen", listen_attrs, 0, "Listen for connections (like ldmsd -x xprt:port:host).", NULL,
 	 h_listen},
 	{"set_memory", set_memory_attrs, VG_CMD_EARLY | VG_CMD_STARTUP_ONLY,

@@ -100,6 +100,9 @@ void ldmsd_shutdown(struct ldmsd *d)
 	ldmsd_plugins_unload_all(d);
 	vg_server_free(d->server);
 	d->server = NULL;
+	ldmsd_auth_free_all(d);
+	vg_server_free(d->server);
+	d->server = NULL;
 	if (d->dir)
 		vg_setdir_free(d->dir);
 	d->dir = NULL;
@@ -153,14 +156,15 @@ int h_listen(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
 	struct ldmsd *d = ctx->d;
 	const char *auth = vg_arg_str(args, "auth");
-	if (strcmp(auth, "DEFAULT") != 0 && strcmp(auth, "none") != 0)
+	if (!ldmsd_auth_exists(d, auth))
 		return vg_errf(ctx->err, ENOENT,
-			       "listen: authentication domain '%s' does not exist (only DEFAULT "
-			       "and none in this version)",
+			       "listen: authentication domain '%s' does not exist (auth_add it "
+			       "before listen)",
 			       auth);
 	unsigned flags = d->remote_control ? VG_LISTEN_CONTROL : 0;
-	return vg_server_listen(d->server, vg_arg_str(args, "xprt"), vg_arg_str(args, "host"),
-				(uint16_t)vg_arg_u64(args, "port"), flags, ctx->err);
+	return vg_server_listen_auth(d->server, vg_arg_str(args, "xprt"), vg_arg_str(args, "host"),
+				     (uint16_t)vg_arg_u64(args, "port"), flags,
+				     ldmsd_auth_find(d, auth), ctx->err);
 }
 
 int h_set_memory(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)

@@ -67,6 +67,13 @@ struct ldmsd {
 	struct vg_xprt *client_xprts[LDMSD_MAX_CLIENT_XPRTS]; /* for producer connections */
 	uint64_t layout_seq;     /* source of prdcr_set.layout_seq */
 
+	/* authentication domains (auth_add; DEFAULT from -a/-A); plugin NULL: built-in none */
+	struct ldmsd_auth {
+		char *name;
+		struct vg_plugin *plugin;
+	} *auths;
+	size_t nauths;
+
 	uint64_t start_us;       /* wall clock at start */
 	int exit_status;
 };
@@ -81,6 +88,18 @@ void ldmsd_shutdown(struct ldmsd *d);
 /* Sampler plugin instances (daemon/samplers.c). */
 struct vg_plugin *ldmsd_plugin_find(const struct ldmsd *d, const char *name);
 void ldmsd_plugins_unload_all(struct ldmsd *d);
+
+/*
+ * The plugin of authentication domain name (NULL for the built-in none, and
+ * for DEFAULT when ldmsd runs without -a).  Unknown names resolve to NULL
+ * too: commands check names with ldmsd_auth_exists() when they are given.
+ */
+struct vg_plugin *ldmsd_auth_find(struct ldmsd *d, const char *name);
+bool ldmsd_auth_exists(struct ldmsd *d, const char *name);
+/* Create domain name of auth plugin with its options (auth_add, -a/-A). */
+int ldmsd_auth_add(struct ldmsd *d, const char *name, const char *plugin,
+		   const struct vg_kvlist *opts, struct vg_err *err);
+void ldmsd_auth_free_all(struct ldmsd *d);
 
 /* Append ptr to a daemon object array (*arr, *n); -ENOMEM. */
 int ldmsd_array_add(void ***arr, size_t *n, void *ptr);

@@ -28,6 +28,7 @@ int h_env(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_include(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_version(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_help(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_auth_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 
 /* daemon/prdcr_cmd.c, updtr.c, strgp.c: aggregation */
 int h_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);

@@ -42,6 +42,9 @@ struct options {
 	int nconfigs;
 	const char *log_path;
 	const char *usage_of;
+	const char *auth;                 /* -a */
+	struct vg_kv auth_args[16];       /* -A name=value */
+	size_t nauth_args;
 };
 
 static const char *progname = "ldmsd";
@@ -68,9 +71,11 @@ static void usage(FILE *f)
 		"  -F                   stay in the foreground\n"
 		"  -u PLUGIN            print a plugin's configuration attributes and exit\n"
 		"                       (all, sampler or store: every such plugin)\n"
-		"  -a none              authentication (only 'none' in this version)\n"
-		"      --remote-control accept config commands on -x endpoints too (unsafe\n"
-		"                       until authentication exists)\n"
+		"  -a PLUGIN            authentication of the -x listeners and producers: none\n"
+		"                       (default), ovis or munge\n"
+		"  -A NAME=VALUE        an option of -a's plugin (repeatable), e.g. socket=PATH\n"
+		"      --remote-control accept config commands on -x endpoints from\n"
+		"                       authenticated peers with the daemon's uid, or root\n"
 		"      --dump-commands=man|text  print the config command reference and exit\n"
 		"  -P N, -B MODE, -t    LDMS options, accepted and ignored\n"
 		"  -V                   print the version and exit\n"
@@ -264,7 +269,8 @@ static int listen_endpoints(struct ldmsd *d, const struct options *o, struct vg_
 			return vg_errf(err, EINVAL, "-x %s: the port must be from 1 to 65535",
 				       o->listen[i]);
 		unsigned flags = d->remote_control ? VG_LISTEN_CONTROL : 0;
-		rc = vg_server_listen(d->server, xprt, host[0] ? host : NULL, port, flags, err);
+		rc = vg_server_listen_auth(d->server, xprt, host[0] ? host : NULL, port, flags,
+					   ldmsd_auth_find(d, "DEFAULT"), err);
 		if (rc) {
 			vg_err_prefix(err, "-x %s", o->listen[i]);
 			return rc;
@@ -417,14 +423,19 @@ static int parse_options(int argc, char **argv, struct ldmsd *d, struct options 
 		case OPT_PIDFILE: free(d->pidfile); d->pidfile = strdup(arg); break;
 		case OPT_FG: d->foreground = true; break;
 		case OPT_USAGE: o->usage_of = arg; break;
-		case OPT_AUTH:
-			if (strcmp(arg, "none") != 0) {
-				fprintf(stderr, "%s: -a %s: only the 'none' authentication exists in this "
-						"version\n", progname, arg);
+		case OPT_AUTH: o->auth = arg; break;
+		case OPT_AUTH_ARG: {
+			char *eq = strchr(arg, '=');
+			if (!eq || eq == arg || o->nauth_args == VG_ARRAY_LEN(o->auth_args)) {
+				fprintf(stderr, "%s: -A %s: expected NAME=VALUE (at most %zu)\n",
+					progname, arg, VG_ARRAY_LEN(o->auth_args));
 				return 2;
 			}
+			*eq = '\0'; /* argv is ours to split */
+			o->auth_args[o->nauth_args].key = arg;
+			o->auth_args[o->nauth_args++].value = eq + 1;
 			break;
-		case OPT_AUTH_ARG: break; /* options of the 'none' auth: there are none */
+		}
 		case OPT_IGNORED: break;
 		case OPT_OBSOLETE:
 			fprintf(stderr, "%s: -t is no longer supported (ignored)\n", progname);
@@ -492,6 +503,12 @@ static int start_up(struct ldmsd *d, const struct options *o, bool default_pidfi
 		rc = run_config(d, &cfg, true, err);
 	if (rc == 0)
 		rc = ldmsd_start_core(d, err);
+	if (rc == 0 && (o->auth || o->nauth_args)) {
+		struct vg_kvlist kv = {o->nauth_args, o->auth_args};
+		rc = ldmsd_auth_add(d, "DEFAULT", o->auth ? o->auth : "none", &kv, err);
+		if (rc)
+			vg_err_prefix(err, "-a %s", o->auth ? o->auth : "none");
+	}
 	if (rc == 0)
 		rc = listen_endpoints(d, o, err);
 	if (rc == 0)

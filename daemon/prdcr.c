@@ -22,6 +22,7 @@
 #include "daemon/prdcr.h"
 #include "daemon/strgp.h"
 #include "daemon/updtr.h"
+#include "plugins/auth.h"
 
 #define DIR_REQ_ID 1u
 #define TORN_RETRIES 2
@@ -29,6 +30,8 @@
 #define PRDCR_INFO_MAX 256
 
 static void prdcr_connect(struct ldmsd_prdcr *p);
+static void prdcr_auth_step(struct ldmsd_prdcr *p, const struct vg_msg_hdr *h,
+			    struct vg_rbuf *body);
 static void on_ep_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *arg);
 
 /* ------------------------------------------------------------------ sets */
@@ -543,6 +546,10 @@ static void on_recv(struct ldmsd_prdcr *p, const struct vg_ep_event *ev)
 		vg_ep_close(p->ep);
 		return;
 	}
+	if (p->state == PRDCR_CONNECTING) {
+		prdcr_auth_step(p, &h, &body);
+		return;
+	}
 	if (h.req_id == DIR_REQ_ID) {
 		if (h.type == VG_MSG_DIR_REPLY)
 			on_dir_reply(p, &body);
@@ -647,6 +654,40 @@ static void on_connected(struct ldmsd_prdcr *p)
 	send_msg(p, w);
 }
 
+/*
+ * Until the producer accepted our credential we are CONNECTING: its
+ * challenge comes first, then its verdict; a refusal closes and is retried
+ * like a refused connection.
+ */
+static void prdcr_auth_step(struct ldmsd_prdcr *p, const struct vg_msg_hdr *h,
+			    struct vg_rbuf *body)
+{
+	struct vg_err err;
+	vg_err_clear(&err);
+	int rc;
+	if (h->type == VG_MSG_AUTH_CHALLENGE) {
+		rc = vg_auth_respond(ldmsd_auth_find(p->d, p->auth), body, &p->out, &err);
+		if (rc == 0) {
+			send_msg(p, &p->out);
+			return;
+		}
+	} else if (h->type == VG_MSG_AUTH_RESULT) {
+		rc = vg_auth_result_parse(body, &err);
+		if (rc == 0) {
+			on_connected(p);
+			return;
+		}
+	} else {
+		rc = vg_errf(&err, EPROTO, "it sent %s before authenticating us",
+			     vg_msg_type_name(h->type));
+	}
+	vg_strlcpy(p->last_error, err.msg, sizeof(p->last_error));
+	vg_complain(&p->conn_complaint, VG_LOG_ERROR, p->name,
+		    "producer %s (%s:%u): authentication (%s) failed: %s", p->name, p->host, p->port,
+		    p->auth, err.msg);
+	vg_ep_close(p->ep);
+}
+
 static void on_ep_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *arg)
 {
 	struct ldmsd_prdcr *p = arg;
@@ -654,8 +695,7 @@ static void on_ep_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *ar
 		return;
 	switch (ev->type) {
 	case VG_EP_CONNECTED:
-		on_connected(p);
-		break;
+		break; /* the producer's challenge follows */
 	case VG_EP_RECV:
 		on_recv(p, ev);
 		break;

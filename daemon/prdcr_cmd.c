@@ -89,11 +89,9 @@ int h_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 		return vg_errf(ctx->err, EINVAL, "xprt=%s: unknown transport (this ldmsd has: %s)",
 			       xprt, vg_xprt_names());
 	const char *auth = vg_arg_str(args, "auth");
-	if (auth && strcmp(auth, "DEFAULT") != 0 && strcmp(auth, "none") != 0)
+	if (auth && !ldmsd_auth_exists(d, auth))
 		return vg_errf(ctx->err, ENOENT,
-			       "auth=%s: no such authentication domain (this version has only "
-			       "DEFAULT, i.e. none)",
-			       auth);
+			       "auth=%s: no such authentication domain (auth_add it first)", auth);
 	uint64_t reconnect = PRDCR_DEFAULT_RECONNECT_US;
 	if (reconnect_arg(ctx, args, &reconnect))
 		return -EINVAL;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/proto.h"
@@ -45,6 +46,8 @@ static void export_register(struct vg_server *srv, struct export *e, size_t xi)
 	size_t len;
 	void *mem = vg_set_mem(e->set, &len);
 	int rc = vg_xprt_mem_register(srv->xprts[xi], mem, len, &e->mr[xi]);
+	if (rc == 0)
+		vg_mr_owner_set(e->mr[xi], e->set);
 	if (rc) {
 		e->mr[xi] = NULL;
 		vg_complain(&srv->reg_fail, VG_LOG_ERROR, COMPONENT,
@@ -146,6 +149,8 @@ static int dir_add_entry(struct vg_set *set, void *arg)
 {
 	struct dir_walk *w = arg;
 	struct vg_wbuf *out = &w->c->srv->out;
+	if (!srv_conn_may_read(w->c, set))
+		return 0;
 	if (out->len > VG_DIR_REPLY_TARGET) {
 		dir_flush(w, false);
 		dir_start_reply(w);
@@ -175,7 +180,7 @@ static void handle_dir(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 static void notify_dir(struct vg_server *srv, enum vg_dir_event ev, struct vg_set *set)
 {
 	for (struct conn *c = srv->conns; c; c = c->next) {
-		if (!c->dir_notify)
+		if (!c->dir_notify || !srv_conn_may_read(c, set))
 			continue;
 		vg_msg_begin(&srv->out, VG_MSG_DIR_NOTIFY, c->dir_req_id);
 		vg_wbuf_u32(&srv->out, (uint32_t)ev);
@@ -255,6 +260,7 @@ static bool regex_affordable(const char *pattern, char *why, size_t size)
 }
 
 struct lookup_walk {
+	const struct conn *c;
 	uint32_t match;
 	const char *pattern;
 	regex_t re;
@@ -270,7 +276,8 @@ static int lookup_match(struct vg_set *set, void *arg)
 							    : vg_set_instance(set);
 	bool hit = (w->match & VG_LOOKUP_REGEX) ? regexec(&w->re, subject, 0, NULL, 0) == 0
 						: strcmp(subject, w->pattern) == 0;
-	if (!hit)
+	/* a set the peer may not read does not exist for it */
+	if (!hit || !srv_conn_may_read(w->c, set))
 		return 0;
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 16;
@@ -321,6 +328,7 @@ static void handle_lookup(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 		return;
 	}
 	w.pattern = pattern;
+	w.c = c;
 	char why[128];
 	if ((w.match & VG_LOOKUP_REGEX) && !regex_affordable(pattern, why, sizeof(why))) {
 		char full[VG_LOOKUP_PATTERN_MAX + 200];
@@ -393,10 +401,16 @@ static void handle_cmd(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 	struct vg_strbuf reply;
 	vg_strbuf_init(&reply);
 	int status;
+	bool local = c->listener->host[0] == '/'; /* the 0600 control socket */
 	if (!(c->flags & VG_LISTEN_CONTROL) || !c->srv->cmd) {
 		status = -EPERM;
 		vg_strbuf_puts(&reply, "commands are not accepted on this endpoint: use ldmsd's "
 				       "control socket (ldmsd -S PATH, ldmsctl -S PATH)");
+	} else if (!local && c->uid != 0 && c->uid != (uint32_t)geteuid()) {
+		status = -EPERM;
+		vg_strbuf_printf(&reply, "uid %u may not control this daemon: only its owner (uid %u) "
+				 "or root may",
+				 c->uid, (unsigned)geteuid());
 	} else {
 		char *line = strndup(text, n);
 		struct vg_err err;
@@ -420,6 +434,61 @@ static void handle_cmd(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 	srv_conn_send(c);
 }
 
+/* ------------------------------------------------------------------ authentication */
+
+bool srv_conn_may_read(const struct conn *c, const struct vg_set *set)
+{
+	return c->authed && set &&
+	       vg_access_read(c->uid, c->gid, vg_set_uid(set), vg_set_gid(set), vg_set_perm(set));
+}
+
+static bool conn_read_allow(struct vg_ep *ep, void *owner, void *arg)
+{
+	(void)ep;
+	return srv_conn_may_read(arg, owner);
+}
+
+static void auth_refused(struct conn *c, int status, const char *why)
+{
+	vg_complain(&c->srv->auth_fail, VG_LOG_WARNING, COMPONENT,
+		    "refused %s: authentication (%s) failed: %s", vg_ep_peer(c->ep),
+		    vg_auth_method(c->listener->auth), why);
+	vg_auth_result(&c->srv->out, status, 0, 0, why);
+	srv_conn_send(c);
+	vg_ep_close(c->ep);
+}
+
+static void conn_authenticate(struct conn *c, const struct vg_msg_hdr *h, struct vg_rbuf *body)
+{
+	if (h->type != VG_MSG_AUTH_RESPONSE) {
+		char why[96];
+		snprintf(why, sizeof(why), "sent %s before authenticating", vg_msg_type_name(h->type));
+		auth_refused(c, -EACCES, why);
+		return;
+	}
+	struct vg_err err;
+	vg_err_clear(&err);
+	int rc = vg_auth_verify(c->listener->auth, c->nonce, body, &c->uid, &c->gid, &err);
+	if (rc) {
+		auth_refused(c, rc, err.msg[0] ? err.msg : strerror(-rc));
+		return;
+	}
+	vg_timer_stop(&c->auth_timer);
+	c->authed = true;
+	vg_auth_result(&c->srv->out, 0, c->uid, c->gid, "");
+	srv_conn_send(c);
+}
+
+static void on_auth_timeout(struct vg_timer *t, void *arg)
+{
+	struct conn *c = arg;
+	(void)t;
+	vg_complain(&c->srv->auth_fail, VG_LOG_WARNING, COMPONENT,
+		    "dropped %s: it did not authenticate within %llu ms", vg_ep_peer(c->ep),
+		    (unsigned long long)(c->srv->auth_timeout_us / 1000));
+	vg_ep_close(c->ep);
+}
+
 /* ------------------------------------------------------------------ connections */
 
 static void protocol_error(struct conn *c, const char *why)
@@ -433,6 +502,7 @@ static void conn_remove(struct conn *c)
 {
 	struct vg_server *srv = c->srv;
 	srv_push_drop_conn(c);
+	vg_timer_stop(&c->auth_timer);
 	for (struct conn **pp = &srv->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -458,6 +528,10 @@ static void on_conn_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *
 	struct vg_err err;
 	if (vg_msg_parse(ev->data, ev->len, &h, &body, &err)) {
 		protocol_error(c, err.msg);
+		return;
+	}
+	if (!c->authed) {
+		conn_authenticate(c, &h, &body);
 		return;
 	}
 	switch (h.type) {
@@ -498,10 +572,17 @@ static void on_listener_event(struct vg_ep *ep, const struct vg_ep_event *ev, vo
 	c->ep = ev->new_ep;
 	c->flags = l->flags;
 	c->xprt_idx = l->xprt_idx;
+	c->listener = l;
 	c->next = srv->conns;
 	srv->conns = c;
 	srv->nconns++;
 	vg_ep_set_cb(c->ep, on_conn_event, c);
+	/* nothing is answered or served until the peer authenticates */
+	vg_ep_set_read_allow(c->ep, conn_read_allow, c);
+	vg_timer_init(&c->auth_timer, on_auth_timeout, c);
+	vg_timer_start(srv->loop, &c->auth_timer, srv->auth_timeout_us);
+	vg_auth_challenge(&srv->out, l->auth, c->nonce);
+	srv_conn_send(c);
 	vg_log(VG_LOG_DEBUG, COMPONENT, "connection from %s on %s", vg_ep_peer(c->ep),
 	       vg_ep_local(ep));
 }
@@ -526,6 +607,7 @@ struct vg_server *vg_server_new(struct vg_loop *loop, struct vg_setdir *dir,
 	}
 	srv->loop = loop;
 	srv->dir = dir;
+	srv->auth_timeout_us = VG_SERVER_AUTH_TIMEOUT_S * 1000000ull;
 	srv->cmd = cmd;
 	srv->cmd_arg = cmd_arg;
 	vg_wbuf_init(&srv->out, VG_MSG_MAX);
@@ -559,6 +641,12 @@ static int xprt_index(struct vg_server *srv, const char *name, struct vg_err *er
 int vg_server_listen(struct vg_server *srv, const char *xprt, const char *host, uint16_t port,
 		     unsigned flags, struct vg_err *err)
 {
+	return vg_server_listen_auth(srv, xprt, host, port, flags, NULL, err);
+}
+
+int vg_server_listen_auth(struct vg_server *srv, const char *xprt, const char *host,
+			  uint16_t port, unsigned flags, struct vg_plugin *auth, struct vg_err *err)
+{
 	const char *h = host ? host : "";
 	for (size_t i = 0; i < srv->nlisteners; i++) {
 		struct listener *l = srv->listeners[i];
@@ -581,6 +669,7 @@ int vg_server_listen(struct vg_server *srv, const char *xprt, const char *host, 
 	vg_strlcpy(l->host, h, sizeof(l->host));
 	l->flags = flags;
 	l->xprt_idx = xi;
+	l->auth = auth;
 	l->ep = vg_ep_new(srv->xprts[xi], on_listener_event, l);
 	if (!l->ep) {
 		free(l);
@@ -619,6 +708,7 @@ void vg_server_free(struct vg_server *srv)
 		struct conn *c = srv->conns;
 		srv->conns = c->next;
 		srv_push_drop_conn(c);
+		vg_timer_stop(&c->auth_timer);
 		vg_ep_set_cb(c->ep, NULL, NULL);
 		vg_ep_put(c->ep);
 		free(c);
@@ -634,6 +724,11 @@ void vg_server_free(struct vg_server *srv)
 	free(srv->listeners);
 	vg_wbuf_free(&srv->out);
 	free(srv);
+}
+
+void vg_server_set_auth_timeout(struct vg_server *srv, uint64_t us)
+{
+	srv->auth_timeout_us = us;
 }
 
 uint16_t vg_server_port(const struct vg_server *srv, size_t i)

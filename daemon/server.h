@@ -20,6 +20,7 @@
 #include "core/loop.h"
 #include "core/setdir.h"
 #include "core/util.h"
+#include "plugins/plugin.h"
 
 struct vg_server;
 
@@ -41,6 +42,19 @@ void vg_server_free(struct vg_server *srv);
  */
 int vg_server_listen(struct vg_server *srv, const char *xprt, const char *host, uint16_t port,
 		     unsigned flags, struct vg_err *err);
+
+/*
+ * The same with an authentication domain (an auth plugin instance; NULL:
+ * the built-in none).  Every connection must authenticate before anything
+ * else; it then sees, looks up, reads and receives pushes of only the sets
+ * its uid/gid may read.
+ */
+int vg_server_listen_auth(struct vg_server *srv, const char *xprt, const char *host,
+			  uint16_t port, unsigned flags, struct vg_plugin *auth, struct vg_err *err);
+
+/* Seconds a peer has to authenticate before it is dropped (default). */
+#define VG_SERVER_AUTH_TIMEOUT_S 10
+void vg_server_set_auth_timeout(struct vg_server *srv, uint64_t us);
 
 /* The port of listener i, in the order they were added (after listening on port 0); 0 if none. */
 uint16_t vg_server_port(const struct vg_server *srv, size_t i);

@@ -14,6 +14,7 @@
 #include "core/setdir.h"
 #include "core/wire.h"
 #include "daemon/server.h"
+#include "plugins/auth.h"
 #include "xprt/xprt.h"
 
 #define MAX_XPRTS 4
@@ -40,6 +41,7 @@ struct listener {
 	uint16_t port;
 	unsigned flags;
 	int xprt_idx;
+	struct vg_plugin *auth; /* the listener's auth domain; NULL: built-in none */
 };
 
 struct conn {
@@ -51,7 +53,16 @@ struct conn {
 	bool dir_notify;
 	uint64_t dir_req_id;
 	size_t npush; /* push subscriptions of this connection */
+	struct listener *listener;
+	bool authed;  /* AUTH_RESULT sent: requests accepted */
+	uint32_t uid, gid; /* the peer, as its credential says */
+	uint8_t nonce[VG_AUTH_NONCE_LEN];
+	struct vg_timer auth_timer; /* drops a peer that never authenticates */
+	struct vg_deferred free_later;
 };
+
+/* A peer may read this set (access bits against its credential). */
+bool srv_conn_may_read(const struct conn *c, const struct vg_set *set);
 
 struct vg_server {
 	struct vg_loop *loop;
@@ -76,6 +87,8 @@ struct vg_server {
 	struct vg_wbuf out;          /* scratch for building replies (one thread) */
 	struct vg_complaint bad_peer; /* rate-limits protocol error lines */
 	struct vg_complaint reg_fail;
+	struct vg_complaint auth_fail; /* rate-limits refused peers */
+	uint64_t auth_timeout_us;
 };
 
 /* server.c */

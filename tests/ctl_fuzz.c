@@ -8,7 +8,8 @@
  * attribute names and random values; random bytes (NUL included); a blob
  * whose length lies; a line over the daemon's 64 KiB limit; unknown flags;
  * and a protocol header that lies about its type (which the daemon answers
- * by closing the connection: we reconnect).  Every well-framed request must
+ * by closing the connection: we reconnect).  Each connection first answers
+ * the daemon's authentication challenge.  Every well-framed request must
  * get a CMD_REPLY with the same request id.  At the end, `daemon_status`
  * must still answer "Daemon State: ready".
  *
@@ -31,6 +32,9 @@ enum { K_HELLO = 1, K_MSG = 2 };
 #define MSG_HDR 16
 #define CMD_REQ 7
 #define CMD_REPLY 8
+#define AUTH_CHALLENGE 11
+#define AUTH_RESPONSE 12
+#define AUTH_RESULT 13
 #define LINE_MAX_DAEMON (64u << 10)
 
 static uint8_t buf[(1u << 17) + 256];
@@ -76,6 +80,37 @@ static int recv_all(int fd, uint8_t *p, size_t n, int ms)
 	return 0;
 }
 
+static size_t frame(uint16_t type, uint64_t id, size_t body_len);
+
+/* Read one frame into buf; its message type, or -1. */
+static int read_msg(int fd)
+{
+	uint8_t h[FRAME_HDR];
+	if (recv_all(fd, h, FRAME_HDR, 5000))
+		return -1;
+	uint32_t len = (uint32_t)get_le(h + 4, 4);
+	if (len > sizeof(buf) || recv_all(fd, buf, len, 5000) || len < MSG_HDR)
+		return -1;
+	return (int)get_le(buf + 2, 2);
+}
+
+/* The daemon's challenge, answered as the built-in 'none' method (we are who we are). */
+static int authenticate(int fd)
+{
+	if (read_msg(fd) != AUTH_CHALLENGE)
+		return -1;
+	uint8_t *b = buf + FRAME_HDR + MSG_HDR;
+	put_le(b, 4, 2);
+	memcpy(b + 2, "none", 4);
+	put_le(b + 6, 8, 4);
+	put_le(b + 10, getuid(), 4);
+	put_le(b + 14, getgid(), 4);
+	size_t n = frame(AUTH_RESPONSE, 0, 18);
+	if (send_all(fd, buf, n) || read_msg(fd) != AUTH_RESULT)
+		return -1;
+	return get_le(buf + MSG_HDR, 4) == 0 ? 0 : -1;
+}
+
 static int connect_ctl(const char *path)
 {
 	struct sockaddr_un sa = {0};
@@ -92,7 +127,7 @@ static int connect_ctl(const char *path)
 	memcpy(h + FRAME_HDR, "VIGILSK1", 8);
 	put_le(h + FRAME_HDR + 8, 1, 4);
 	put_le(h + FRAME_HDR + 12, 1u << 24, 4);
-	if (send_all(fd, h, sizeof(h)) || recv_all(fd, h, sizeof(h), 5000)) {
+	if (send_all(fd, h, sizeof(h)) || recv_all(fd, h, sizeof(h), 5000) || authenticate(fd)) {
 		close(fd);
 		return -1;
 	}

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "core/client.h"
+#include "plugins/auth.h"
 #include "core/log.h"
 #include "core/proto.h"
 
@@ -53,7 +54,8 @@ static void usage(FILE *f)
 		"  -S          NAMEs are schema names\n"
 		"  -I          NAMEs are instance names (the default)\n"
 		"  -E          NAMEs are POSIX extended regular expressions\n"
-		"  -a none     authentication (only 'none' in this version)\n"
+		"  -a AUTH     authentication plugin: none (default), ovis or munge\n"
+		"  -A K=V      an option of the plugin, e.g. socket=PATH, conf=FILE\n"
 		"  -V          print the version and exit\n"
 		"  --help      print this help and exit\n"
 		"\n"
@@ -296,6 +298,7 @@ static int list_sets(struct vg_client *c, const struct opts *o)
 
 int main(int argc, char **argv)
 {
+	struct vg_auth_args auth = {0};
 	struct opts o = {"localhost", LDMS_DEFAULT_PORT, "sock", 10, false, false, false, 0,
 			 false, NULL, 0};
 	static const struct option longopts[] = {
@@ -339,14 +342,13 @@ int main(int argc, char **argv)
 		case 'l': o.longfmt = true; break;
 		case 'v': o.verbose++; break;
 		case 'u': o.udata = true; break;
-		case 'a':
-			if (strcmp(optarg, "none") != 0) {
-				fprintf(stderr, "ldms_ls: -a %s: only 'none' exists in this version\n",
-					optarg);
+		case 'a': auth.plugin = optarg; break;
+		case 'A':
+			if (vg_auth_tool_arg(&auth, optarg)) {
+				fprintf(stderr, "ldms_ls: -A %s: expected NAME=VALUE\n", optarg);
 				return 1;
 			}
 			break;
-		case 'A': break;
 		case 'V': printf("ldms_ls (vigil) %s\n", VIGIL_VERSION); return 0;
 		case 'P':
 		case 'd':
@@ -362,7 +364,17 @@ int main(int argc, char **argv)
 
 	struct vg_err err;
 	vg_err_clear(&err);
-	struct vg_client *cl = vg_client_connect(o.xprt, o.host, o.port, o.wait_s * 1000, &err);
+	struct vg_plugin *ap = vg_auth_tool_load(&auth, &err);
+	if (!ap && err.code) {
+		printf("Connection failed/rejected.\n");
+		fflush(stdout);
+		fprintf(stderr, "ldms_ls: %s\n", err.msg);
+		vg_auth_tool_free(&auth, NULL);
+		return 1;
+	}
+	struct vg_client *cl =
+		vg_client_connect_auth(o.xprt, o.host, o.port, o.wait_s * 1000, ap, &err);
+	vg_auth_tool_free(&auth, ap);
 	if (!cl) {
 		printf("Connection failed/rejected.\n");
 		fflush(stdout);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/client.h"
+#include "plugins/auth.h"
 #include "core/log.h"
 #include "core/proto.h"
 #include "daemon/cmd.h"
@@ -36,8 +37,8 @@ static void usage(FILE *f, bool commands)
 	      "  -h HOST        the daemon's host (needs ldmsd --remote-control)\n"
 	      "  -p PORT        the daemon's port\n"
 	      "  -x XPRT        transport (default sock)\n"
-	      "  -a AUTH        authentication; only 'none' in this version\n"
-	      "  -A NAME=VALUE  authentication option (ignored with -a none)\n"
+	      "  -a AUTH        authentication plugin for -h/-p: none (default), ovis, munge\n"
+	      "  -A NAME=VALUE  an option of the plugin, e.g. socket=PATH (repeatable)\n"
 	      "  -s FILE        run the commands of FILE (config file syntax)\n"
 	      "  -w SECONDS     wait at most SECONDS for each reply (default 10)\n"
 	      "  -j, --json     ask for JSON replies (status commands)\n"
@@ -70,6 +71,7 @@ struct ctl {
 	uint16_t port;         /* -p */
 	int timeout_ms;        /* -w */
 	unsigned flags;        /* VG_CMD_F_* sent with every command (--json) */
+	struct vg_auth_args auth; /* -a, -A */
 	struct vg_client *client;
 	int failures;          /* commands that failed */
 	int fatal;             /* non-zero: the run ends with this exit status */
@@ -89,9 +91,18 @@ static int ctl_connect(struct ctl *ctl)
 		return -1;
 	}
 	struct vg_err err;
+	vg_err_clear(&err);
+	/* the local control socket is protected by its mode: it speaks the built-in none */
+	struct vg_plugin *ap = ctl->sock_path ? NULL : vg_auth_tool_load(&ctl->auth, &err);
+	if (!ap && err.code) {
+		fprintf(stderr, "ldmsctl: %s\n", err.msg);
+		ctl->fatal = 1;
+		return -1;
+	}
 	ctl->client = ctl->sock_path
 		? vg_client_connect("sock", ctl->sock_path, 0, ctl->timeout_ms, &err)
-		: vg_client_connect(ctl->xprt, ctl->host, ctl->port, ctl->timeout_ms, &err);
+		: vg_client_connect_auth(ctl->xprt, ctl->host, ctl->port, ctl->timeout_ms, ap, &err);
+	vg_auth_tool_free(&ctl->auth, ap);
 	if (ctl->client)
 		return 0;
 	fprintf(stderr, "ldmsctl: %s\n", err.msg);
@@ -339,22 +350,13 @@ static int parse_opts(struct ctl *ctl, int argc, char **argv, const char **file)
 			}
 			ctl->timeout_ms = (int)v * 1000;
 			break;
-		case 'a':
-			if (strcmp(optarg, "none") != 0) {
-				fprintf(stderr,
-					"ldmsctl: -a %s: authentication arrives in a later version of "
-					"vigil; only '-a none' works now (the daemon's control "
-					"socket is protected by its file mode, 0600)\n",
-					optarg);
-				return 1;
-			}
-			break;
+		case 'a': ctl->auth.plugin = optarg; break;
 		case 'A':
-			if (!strchr(optarg, '=')) {
+			if (vg_auth_tool_arg(&ctl->auth, optarg)) {
 				fprintf(stderr, "ldmsctl: -A %s: expected NAME=VALUE\n", optarg);
 				return 2;
 			}
-			break; /* nothing to pass with -a none */
+			break;
 		case 'j': ctl->flags |= VG_CMD_F_JSON; break;
 		case 'V': printf("ldmsctl (vigil) %s\n", VIGIL_VERSION); return 0;
 		case 'H': usage(stdout, true); return 0;
@@ -416,6 +418,7 @@ int main(int argc, char **argv)
 	}
 	if (ctl.client)
 		vg_client_close(ctl.client);
+	vg_auth_tool_free(&ctl.auth, NULL);
 	if (ctl.fatal)
 		return ctl.fatal;
 	return ctl.failures ? 1 : 0;

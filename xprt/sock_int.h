@@ -16,6 +16,7 @@
 
 struct sock_mr {
 	const struct vg_xprt_ops *ops;  /* first: vg_mr_rkey finds the driver through it */
+	void *owner;                    /* second: struct vg_mr_head */
 	uint32_t slot, gen;
 	uint64_t key;
 	uint8_t *addr;

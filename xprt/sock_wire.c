@@ -247,7 +247,8 @@ static void serve_read(struct sock_ep *s, uint64_t id, const uint8_t *req)
 	uint32_t len = get_u32(req + 40);
 	int status = 0;
 	struct sock_mr *mr = slot < sx->nregions ? sx->regions[slot].mr : NULL;
-	if (!mr || mr->gen != gen || mr->key != key)
+	if (!mr || mr->gen != gen || mr->key != key ||
+	    (s->ep.read_allow && !s->ep.read_allow(&s->ep, mr->owner, s->ep.read_allow_arg)))
 		status = -ENOENT;
 	else if (offset > mr->len || len > mr->len - offset)
 		status = -ERANGE;

@@ -330,6 +330,23 @@ void vg_mr_rkey(const struct vg_mr *mr, struct vg_rkey *rkey)
 	(*ops)->mem_rkey(mr, rkey);
 }
 
+void vg_mr_owner_set(struct vg_mr *mr, void *owner)
+{
+	((struct vg_mr_head *)(void *)mr)->owner = owner;
+}
+
+void *vg_mr_owner(const struct vg_mr *mr)
+{
+	return ((const struct vg_mr_head *)(const void *)mr)->owner;
+}
+
+void vg_ep_set_read_allow(struct vg_ep *ep, bool (*fn)(struct vg_ep *ep, void *owner, void *arg),
+			  void *arg)
+{
+	ep->read_allow = fn;
+	ep->read_allow_arg = arg;
+}
+
 /* ------------------------------------------------------------------ endpoint strings */
 
 static int bad_endpoint(struct vg_err *err, const char *spec)

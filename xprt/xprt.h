@@ -135,6 +135,9 @@ struct vg_ep {
 	char local[64];       /* "127.0.0.1:411", "[::1]:411", "/run/ldmsd.sock" */
 	char peer[64];        /* "127.0.0.1:43210", "unix" */
 	uint64_t bytes_in, bytes_out, msgs_in, msgs_out;
+	/* connections: who may read what of ours (vg_ep_set_read_allow) */
+	bool (*read_allow)(struct vg_ep *ep, void *owner, void *arg);
+	void *read_allow_arg;
 };
 
 /* For drivers: deliver an event to ep's callback, holding a reference meanwhile. */
@@ -194,6 +197,30 @@ uint16_t vg_ep_port(const struct vg_ep *ep);
 const char *vg_ep_peer(const struct vg_ep *ep);
 const char *vg_ep_local(const struct vg_ep *ep);
 bool vg_ep_connected(const struct vg_ep *ep);
+
+/*
+ * Every driver's struct vg_mr begins with these fields, in this order, so
+ * that the generic layer can reach the driver and the registration's owner.
+ */
+struct vg_mr_head {
+	const struct vg_xprt_ops *ops;
+	void *owner;
+};
+
+/* The owner of a registration (e.g. the set whose memory it is), for read checks. */
+void vg_mr_owner_set(struct vg_mr *mr, void *owner);
+void *vg_mr_owner(const struct vg_mr *mr);
+
+/*
+ * Decide each one-sided read a connection's peer asks of us: fn(ep, owner
+ * of the registration, arg) returns true to serve it.  A refused read fails
+ * at the peer with -ENOENT, as for a region that does not exist, so that it
+ * learns nothing.  Without a filter every registered region may be read.
+ * (The sock driver serves reads itself; RDMA drivers must enforce the same
+ * by registering per connection.)
+ */
+void vg_ep_set_read_allow(struct vg_ep *ep, bool (*fn)(struct vg_ep *ep, void *owner, void *arg),
+			  void *arg);
 
 /* Register memory peers may read; *mr is released with vg_xprt_mem_deregister. */
 int vg_xprt_mem_register(struct vg_xprt *x, void *addr, size_t len, struct vg_mr **mr);

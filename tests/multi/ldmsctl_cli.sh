@@ -104,9 +104,8 @@ has out "vigil"
 log "help and --help without a daemon"
 
 # options and connection failures
-run 1 $LDMSCTL -S "$CTL" -a munge version
-has err "munge"
-has err "later"
+run 1 $LDMSCTL -h 127.0.0.1 -p 1 -a no_such_auth version
+has err "no_such_auth"
 run 0 $LDMSCTL -S "$CTL" -a none -A foo=bar version
 run 2 $LDMSCTL -S "$CTL" --no-such-option version
 has err "Usage: ldmsctl"
@@ -117,7 +116,7 @@ run 1 $LDMSCTL -S "$TMP/no-such.sock" version
 has err "$TMP/no-such.sock"
 has err "is an ldmsd running"
 alive
-log "-a munge: exit 1; bad option: exit 2; unreachable daemon: exit 1 naming it"
+log "-a of a missing plugin: exit 1; bad option: exit 2; unreachable daemon: exit 1 naming it"
 
 # the interactive prompt, on a pseudo-terminal
 if command -v script >/dev/null 2>&1; then

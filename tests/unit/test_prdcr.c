@@ -30,6 +30,7 @@
 #include "core/wire.h"
 #include "daemon/daemon.h"
 #include "daemon/prdcr.h"
+#include "plugins/auth.h"
 #include "daemon/updtr.h"
 #include "tests/unit/cu_main.h"
 
@@ -219,6 +220,17 @@ static void peer_start(struct peer *pr)
 	put_le(hello + 8, 1, 4);
 	put_le(hello + 12, 16u << 20, 4);
 	send_frame(pr, F_HELLO, 0, hello, sizeof(hello));
+	/* the producer's side of authentication: challenge, the aggregator's answer, verdict */
+	vg_msg_begin(&pr->w, VG_MSG_AUTH_CHALLENGE, 0);
+	vg_wbuf_str(&pr->w, "none");
+	uint8_t nonce[VG_AUTH_NONCE_LEN] = {1, 2, 3};
+	vg_wbuf_blob(&pr->w, nonce, sizeof(nonce));
+	send_msg(pr);
+	struct vg_msg_hdr h;
+	struct vg_rbuf body;
+	CU_ASSERT_FATAL(next_msg(pr, VG_MSG_AUTH_RESPONSE, &h, &body));
+	vg_auth_result(&pr->w, 0, 0, 0, "");
+	send_msg(pr);
 }
 
 static void peer_stop(struct peer *pr)

@@ -21,6 +21,8 @@
 #include "core/log.h"
 #include "core/proto.h"
 #include "core/wire.h"
+#include "plugins/auth.h"
+#include "plugins/host.h"
 #include "daemon/server.h"
 #include "tests/unit/cu_main.h"
 
@@ -260,7 +262,8 @@ struct raw {
 	struct vg_loop *loop;
 	struct vg_xprt *x;
 	struct vg_ep *ep;
-	bool connected, disconnected;
+	bool connected, disconnected, authed;
+	bool silent; /* never answer the challenge */
 	int dir_replies, adds, dels;
 	char last_add[256], last_del[256];
 };
@@ -277,6 +280,21 @@ static void raw_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *arg)
 	struct vg_msg_hdr h;
 	struct vg_rbuf body;
 	CU_ASSERT_EQUAL_FATAL(vg_msg_parse(ev->data, ev->len, &h, &body, NULL), 0);
+	if (h.type == VG_MSG_AUTH_CHALLENGE && r->silent)
+		return;
+	if (h.type == VG_MSG_AUTH_CHALLENGE) { /* answered as the built-in none */
+		struct vg_wbuf w;
+		vg_wbuf_init(&w, 4096);
+		CU_ASSERT_EQUAL(vg_auth_respond(NULL, &body, &w, NULL), 0);
+		CU_ASSERT_EQUAL(vg_msg_finish(&w), 0);
+		CU_ASSERT_EQUAL(vg_ep_send(ep, w.buf, w.len), 0);
+		vg_wbuf_free(&w);
+		return;
+	}
+	if (h.type == VG_MSG_AUTH_RESULT) {
+		r->authed = vg_auth_result_parse(&body, NULL) == 0;
+		return;
+	}
 	CU_ASSERT_EQUAL(h.req_id, 42);
 	if (h.type == VG_MSG_DIR_REPLY) {
 		r->dir_replies++;
@@ -313,7 +331,7 @@ static void raw_open(struct raw *r, uint16_t port)
 	r->x = vg_xprt_open(r->loop, "sock", NULL);
 	r->ep = vg_ep_new(r->x, raw_event, r);
 	CU_ASSERT_EQUAL_FATAL(vg_ep_connect(r->ep, "127.0.0.1", port, NULL), 0);
-	CU_ASSERT_TRUE_FATAL(raw_wait(r, &r->connected, NULL, 0));
+	CU_ASSERT_TRUE_FATAL(raw_wait(r, &r->authed, NULL, 0));
 }
 
 static void raw_close(struct raw *r)
@@ -387,6 +405,58 @@ static void test_commands(void)
 	srv_stop(&s);
 }
 
+/* Before authenticating, a peer gets nothing: not a reply, not a read. */
+static void test_auth_gate(void)
+{
+	struct srv s;
+	srv_start(&s);
+	vg_server_set_auth_timeout(s.server, 200000);
+	add_set(&s, "n1/meminfo", "meminfo", 1);
+	/* a peer that never answers the challenge is dropped after the timeout */
+	struct raw r;
+	memset(&r, 0, sizeof(r));
+	r.silent = true;
+	r.loop = vg_loop_new(NULL);
+	r.x = vg_xprt_open(r.loop, "sock", NULL);
+	r.ep = vg_ep_new(r.x, raw_event, &r);
+	r.silent = true;
+	CU_ASSERT_EQUAL_FATAL(vg_ep_connect(r.ep, "127.0.0.1", s.port, NULL), 0);
+	uint64_t t0 = vg_mono_us();
+	CU_ASSERT_TRUE(raw_wait(&r, &r.disconnected, NULL, 0));
+	CU_ASSERT_TRUE(vg_mono_us() - t0 >= 150000);
+	CU_ASSERT_FALSE(r.authed);
+	raw_close(&r);
+	/* a request before the credential: refused, connection closed, no DIR_REPLY */
+	memset(&r, 0, sizeof(r));
+	r.loop = vg_loop_new(NULL);
+	r.x = vg_xprt_open(r.loop, "sock", NULL);
+	r.ep = vg_ep_new(r.x, raw_event, &r);
+	r.silent = true;
+	CU_ASSERT_EQUAL_FATAL(vg_ep_connect(r.ep, "127.0.0.1", s.port, NULL), 0);
+	CU_ASSERT_TRUE_FATAL(raw_wait(&r, &r.connected, NULL, 0));
+	struct vg_wbuf w;
+	vg_wbuf_init(&w, 1024);
+	vg_msg_begin(&w, VG_MSG_DIR_REQ, 42);
+	vg_wbuf_u32(&w, 0);
+	vg_msg_finish(&w);
+	CU_ASSERT_EQUAL(vg_ep_send(r.ep, w.buf, w.len), 0);
+	CU_ASSERT_TRUE(raw_wait(&r, &r.disconnected, NULL, 0));
+	CU_ASSERT_EQUAL(r.dir_replies, 0);
+	raw_close(&r);
+	/* a client of another method is refused with a message naming both */
+	struct vg_err err;
+	vg_err_clear(&err);
+	struct vg_plugin fake;
+	memset(&fake, 0, sizeof(fake));
+	fake.plugin = (char *)"munge";
+	struct vg_client *c = vg_client_connect_auth("sock", "127.0.0.1", s.port, 5000, &fake, &err);
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "requires authentication method 'none'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'munge'"));
+	vg_wbuf_free(&w);
+	srv_stop(&s);
+}
+
 static void test_protocol_error(void)
 {
 	struct srv s;
@@ -424,6 +494,8 @@ static const struct cu_test tests[] = {
 	{"directory notifications on add and remove", test_dir_notify},
 	{"commands and their replies", test_commands},
 	{"a protocol error closes one connection only", test_protocol_error},
+	{"authentication: silent peer dropped, requests before it refused, wrong method",
+	 test_auth_gate},
 	{NULL, NULL},
 };
 
