@@ -263,12 +263,15 @@ struct vg_client *vg_client_connect_auth(const char *xprt, const char *host, uin
 	if (client_wait(c, WAIT_CONNECT, "connecting"))
 		goto fail;
 	call_reset(c, err);
-	if (!c->auth_done && !c->auth_status && client_wait(c, WAIT_AUTH, "authenticating"))
-		goto fail;
-	if (c->auth_status) {
+	int rc_auth = 0;
+	if (!c->auth_done && !c->auth_status)
+		rc_auth = client_wait(c, WAIT_AUTH, "authenticating");
+	if (c->auth_status) { /* the daemon's (or our plugin's) reason beats a bare hang-up */
 		vg_errf(err, -c->auth_status, "%s: %s", c->peer, c->auth_msg);
 		goto fail;
 	}
+	if (rc_auth)
+		goto fail;
 	return c;
 fail:
 	vg_client_close(c);

@@ -9,7 +9,7 @@ unset VIGIL_PLUGIN_PATH
 for f in sbin/ldmsd bin/ldms_ls bin/ldmsctl lib/libvigil.so lib/pkgconfig/vigil.pc \
 	lib/vigil/meminfo.so lib/vigil/vmstat.so lib/vigil/procstat.so \
 	lib/vigil/test_sampler.so lib/vigil/store_csv.so share/man/man7/Plugin_store_csv.7 \
-	share/man/man7/Plugin_test_sampler.7 \
+	share/man/man7/Plugin_test_sampler.7 lib/vigil/none.so share/man/man7/vigil_auth.7 \
 	include/vigil/core/set.h include/vigil/plugins/plugin.h include/vigil/xprt/xprt.h \
 	share/man/man8/ldmsd.8 share/man/man5/ldmsd.conf.5 share/man/man8/ldms_ls.8 \
 	share/man/man8/ldmsctl.8 share/man/man7/Plugin_meminfo.7 share/man/man7/vigil.7; do

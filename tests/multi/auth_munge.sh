@@ -37,6 +37,7 @@ echo "$out" | grep -q "requires authentication method 'munge'" || fail "no-auth 
 start_munged other
 OTHER=$MUNGE_SOCKET
 out=$($LS -a munge -A socket="$OTHER" 2>&1) && fail "a credential of another munge key was accepted: $out"
+echo "$out" | grep -q "authentication refused: .*munge key differs" || fail "another key: $out"
 log "another munge key: $out"
 grep -q "refused 127.0.0.1:.*munge" "$TMP/sampler.log" || fail "the refusal was not logged with the address"
 
