@@ -99,6 +99,8 @@ enum vg_dir_event { VG_DIR_ADD = 1, VG_DIR_DEL = 2 };
 
 /* CMD_REQ flags. */
 #define VG_CMD_F_JSON 0x1u /* status commands answer in JSON (documented in ldmsctl(8)) */
+/* Set by the server, never on the wire: the requester is not the owner; status only. */
+#define VG_CMD_F_STATUS_ONLY 0x10000u
 /* Longest command line a daemon runs; a longer CMD_REQ gets an E2BIG reply. */
 #define VG_CMD_LINE_MAX (64u << 10)
 

@@ -66,6 +66,8 @@ int ldmsd_start_core(struct ldmsd *d, struct vg_err *err)
 	d->host.dir = d->dir;
 	d->host.loop = d->loop;
 	d->server = vg_server_new(d->loop, d->dir, server_cmd, d, err);
+	if (d->server)
+		vg_server_set_status_public(d->server, d->status_public);
 	return d->server ? 0 : -err->code;
 }
 
@@ -142,6 +144,14 @@ int ldmsd_run_line_flags(struct ldmsd *d, const char *line, const char *where, u
 	vg_strbuf_free(&expanded);
 	if (rc <= 0)
 		return rc;
+	if ((flags & VG_CMD_F_STATUS_ONLY) && !(args.cmd->flags & VG_CMD_STATUS)) {
+		rc = vg_errf(err, EPERM,
+			     "%s changes the daemon: only its owner (uid %u) or root may run it; "
+			     "others may run status commands",
+			     args.cmd->name, (unsigned)geteuid());
+		vg_cmd_args_free(&args);
+		return rc;
+	}
 	struct vg_cmd_ctx ctx = {d, reply, err, false, where, (flags & VG_CMD_F_JSON) != 0};
 	rc = vg_cmd_exec(&ctx, &args);
 	if (rc == 0 && !(args.cmd->flags & VG_CMD_STATUS))

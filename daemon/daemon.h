@@ -51,6 +51,7 @@ struct ldmsd {
 	char *pidfile;
 	char *control_path;      /* -S */
 	bool remote_control;     /* --remote-control: allow commands on -x endpoints */
+	bool status_public;      /* --status-public: non-owners may run status commands */
 
 	/* loaded plugin instances, in load order */
 	struct vg_plugin **plugins;

@@ -76,6 +76,8 @@ static void usage(FILE *f)
 		"  -A NAME=VALUE        an option of -a's plugin (repeatable), e.g. socket=PATH\n"
 		"      --remote-control accept config commands on -x endpoints from\n"
 		"                       authenticated peers with the daemon's uid, or root\n"
+		"      --status-public  with --remote-control, let other authenticated users\n"
+		"                       run status commands (prdcr_status, set_stats, ...)\n"
 		"      --dump-commands=man|text  print the config command reference and exit\n"
 		"  -P N, -B MODE, -t    LDMS options, accepted and ignored\n"
 		"  -V                   print the version and exit\n"
@@ -349,7 +351,7 @@ static int print_plugin_usage(const char *name)
 
 enum {
 	OPT_LISTEN = 1, OPT_CONFIG, OPT_CTL, OPT_LOG, OPT_LEVEL, OPT_MEM, OPT_NAME, OPT_PIDFILE,
-	OPT_FG, OPT_USAGE, OPT_AUTH, OPT_AUTH_ARG, OPT_IGNORED, OPT_REMOTE, OPT_DUMP, OPT_VERSION,
+	OPT_FG, OPT_USAGE, OPT_AUTH, OPT_AUTH_ARG, OPT_IGNORED, OPT_REMOTE, OPT_STATUS_PUBLIC, OPT_DUMP, OPT_VERSION,
 	OPT_HELP, OPT_OBSOLETE,
 };
 
@@ -371,6 +373,7 @@ static const struct vg_option options[] = {
 	{OPT_IGNORED, 'B', "banner", true},
 	{OPT_OBSOLETE, 't', NULL, false},
 	{OPT_REMOTE, 0, "remote-control", false},
+	{OPT_STATUS_PUBLIC, 0, "status-public", false},
 	{OPT_DUMP, 0, "dump-commands", true},
 	{OPT_VERSION, 'V', "version", false},
 	{OPT_HELP, 'h', "help", false},
@@ -441,6 +444,7 @@ static int parse_options(int argc, char **argv, struct ldmsd *d, struct options 
 			fprintf(stderr, "%s: -t is no longer supported (ignored)\n", progname);
 			break;
 		case OPT_REMOTE: d->remote_control = true; break;
+		case OPT_STATUS_PUBLIC: d->status_public = true; break;
 		case OPT_DUMP: {
 			struct vg_strbuf sb;
 			vg_strbuf_init(&sb);

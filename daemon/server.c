@@ -406,7 +406,8 @@ static void handle_cmd(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 		status = -EPERM;
 		vg_strbuf_puts(&reply, "commands are not accepted on this endpoint: use ldmsd's "
 				       "control socket (ldmsd -S PATH, ldmsctl -S PATH)");
-	} else if (!local && c->uid != 0 && c->uid != (uint32_t)geteuid()) {
+	} else if (!local && c->uid != 0 && c->uid != (uint32_t)geteuid() &&
+		   !c->srv->status_public) {
 		status = -EPERM;
 		vg_strbuf_printf(&reply, "uid %u may not control this daemon: only its owner (uid %u) "
 				 "or root may",
@@ -417,6 +418,8 @@ static void handle_cmd(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 		vg_err_clear(&err);
 		char where[96];
 		snprintf(where, sizeof(where), "ldmsctl@%s", vg_ep_peer(c->ep));
+		if (!local && c->uid != 0 && c->uid != (uint32_t)geteuid())
+			cmd_flags |= VG_CMD_F_STATUS_ONLY; /* --status-public: reading, not changing */
 		status = line ? c->srv->cmd(c->srv->cmd_arg, line, where, cmd_flags, &reply, &err)
 			      : -ENOMEM;
 		if (status && err.msg[0]) {
@@ -724,6 +727,11 @@ void vg_server_free(struct vg_server *srv)
 	free(srv->listeners);
 	vg_wbuf_free(&srv->out);
 	free(srv);
+}
+
+void vg_server_set_status_public(struct vg_server *srv, bool on)
+{
+	srv->status_public = on;
 }
 
 void vg_server_set_auth_timeout(struct vg_server *srv, uint64_t us)

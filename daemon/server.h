@@ -14,6 +14,7 @@
 #define VIGIL_SERVER_H
 
 #include <stdbool.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,8 @@ int vg_server_listen_auth(struct vg_server *srv, const char *xprt, const char *h
 /* Seconds a peer has to authenticate before it is dropped (default). */
 #define VG_SERVER_AUTH_TIMEOUT_S 10
 void vg_server_set_auth_timeout(struct vg_server *srv, uint64_t us);
+/* Let authenticated non-owners run status commands (not others) on control listeners. */
+void vg_server_set_status_public(struct vg_server *srv, bool on);
 
 /* The port of listener i, in the order they were added (after listening on port 0); 0 if none. */
 uint16_t vg_server_port(const struct vg_server *srv, size_t i);

@@ -89,6 +89,7 @@ struct vg_server {
 	struct vg_complaint reg_fail;
 	struct vg_complaint auth_fail; /* rate-limits refused peers */
 	uint64_t auth_timeout_us;
+	bool status_public; /* non-owners may run status commands on control listeners */
 };
 
 /* server.c */

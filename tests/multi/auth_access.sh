@@ -23,7 +23,7 @@ config name=test_sampler action=add_set instance=n/group schema=ts producer=n ui
 config name=test_sampler action=add_set instance=n/public schema=ts producer=n uid=0 gid=0 perm=0444
 start name=test_sampler interval=200ms offset=0
 EOF
-start_ldmsd_retry sampler -c "$TMP/sampler.conf"
+start_ldmsd_retry sampler --remote-control --status-public -c "$TMP/sampler.conf"
 S_PORT=$PORT S_PID=$LDMSD_PID
 
 sets_as() { as_user "$1" "$LDMS_LS" -h 127.0.0.1 -p "$2" 2>&1 | sort | tr '\n' ' '; }
@@ -66,6 +66,14 @@ out=$(as_user 2000 "$LDMSCTL" -h 127.0.0.1 -p "$A_PORT" -x sock prdcr_status 2>&
 echo "$out" | grep -q "may not control" || fail "refusal message: $out"
 $LDMSCTL -h 127.0.0.1 -p "$A_PORT" -x sock prdcr_status | grep -q '^n ' || fail "root cannot control"
 log "remote control refused to uid 2000: $out"
+
+# --status-public: others may look, not change
+as_user 2000 "$LDMSCTL" -h 127.0.0.1 -p "$S_PORT" -x sock daemon_status | grep -q "Daemon State: ready" ||
+	fail "--status-public: uid 2000 cannot run daemon_status"
+out=$(as_user 2000 "$LDMSCTL" -h 127.0.0.1 -p "$S_PORT" -x sock stop name=test_sampler 2>&1) &&
+	fail "--status-public let uid 2000 stop a sampler"
+echo "$out" | grep -q "only its owner" || fail "--status-public refusal: $out"
+log "--status-public: uid 2000 runs daemon_status, is refused stop: $out"
 
 stop_ldmsd "$A_PID"
 stop_ldmsd "$S_PID"

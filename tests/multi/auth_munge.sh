@@ -70,6 +70,34 @@ log "munged back: connections work again"
 stop_ldmsd "$A_PID"
 stop_ldmsd "$S_PID"
 
+# with munge, identity is the credential's: a 0600 set of uid 1000 is seen by uid 1000 only
+if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	chmod o+rx "$TMP"
+	cat >"$TMP/private.conf" <<EOF
+load name=test_sampler
+config name=test_sampler action=add_schema schema=ts num_metrics=1
+config name=test_sampler action=add_set instance=n/mine schema=ts producer=n uid=1000 gid=1000 perm=0600
+config name=test_sampler action=add_set instance=n/all schema=ts producer=n perm=0444
+start name=test_sampler interval=200ms offset=0
+EOF
+	start_ldmsd_retry private -a munge -A socket="$SOCK" --remote-control -c "$TMP/private.conf"
+	P_PORT=$PORT P_PID=$LDMSD_PID
+	as() { u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
+	seen() { as "$1" "$LDMS_LS" -h 127.0.0.1 -p "$P_PORT" -a munge -A socket="$SOCK" 2>&1 | sort | tr '\n' ' '; }
+	two() { [ "$(seen 1000)" = "n/all n/mine " ]; }
+	wait_for 10 two || fail "munge uid 1000 sees: $(seen 1000)"
+	[ "$(seen 2000)" = "n/all " ] || fail "munge uid 2000 sees: $(seen 2000)"
+	out=$(as 2000 "$LDMSCTL" -h 127.0.0.1 -p "$P_PORT" -x sock -a munge -A socket="$SOCK" \
+		daemon_status 2>&1) && fail "munge uid 2000 controlled the daemon"
+	echo "$out" | grep -q "may not control" || fail "munge non-owner refusal: $out"
+	$LDMSCTL -h 127.0.0.1 -p "$P_PORT" -x sock -a munge -A socket="$SOCK" daemon_status |
+		grep -q "Daemon State: ready" || fail "munge: the owner (root) cannot control"
+	stop_ldmsd "$P_PID"
+	log "munge identities: a 0600 set of uid 1000 seen by uid 1000 only; ldmsctl as uid 2000 refused"
+else
+	log "not root or no setpriv: the per-user munge checks are in auth_access.sh's none variant"
+fi
+
 # ovis: a shared secret
 printf '# vigil test secret\nsecretword=correct horse battery staple\n' >"$TMP/secret"
 chmod 600 "$TMP/secret"
