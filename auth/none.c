@@ -10,8 +10,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,26 +55,12 @@ static int parse_id(const char *value, bool group, uint32_t *out, struct vg_err 
 		*out = (uint32_t)v;
 		return 0;
 	}
-	char buf[4096];
-	int rc;
-	if (group) {
-		struct group gr, *res = NULL;
-		rc = getgrnam_r(value, &gr, buf, sizeof(buf), &res);
-		if (rc == 0 && res) {
-			*out = (uint32_t)gr.gr_gid;
-			return 0;
-		}
-	} else {
-		struct passwd pw, *res = NULL;
-		rc = getpwnam_r(value, &pw, buf, sizeof(buf), &res);
-		if (rc == 0 && res) {
-			*out = (uint32_t)pw.pw_uid;
-			return 0;
-		}
-	}
-	if (rc)
+	int rc = vg_name_to_id(value, group, out);
+	if (rc == 0)
+		return 0;
+	if (rc != -ENOENT)
 		return vg_errf(err, EINVAL, "%s=%s: cannot look up the %s name: %s", attr, value,
-			       group ? "group" : "user", strerror(rc));
+			       group ? "group" : "user", strerror(-rc));
 	return vg_errf(err, EINVAL, "%s=%s: no such %s on this host: give a number or an existing name",
 		       attr, value, group ? "group" : "user");
 }

@@ -6,7 +6,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,4 +457,22 @@ int vg_strbuf_printf(struct vg_strbuf *sb, const char *fmt, ...)
 const char *vg_strbuf_str(const struct vg_strbuf *sb)
 {
 	return sb->buf ? sb->buf : "";
+}
+
+int vg_name_to_id(const char *name, bool group, uint32_t *id)
+{
+	char buf[4096];
+	int rc;
+	if (group) {
+		struct group gr, *res = NULL;
+		rc = getgrnam_r(name, &gr, buf, sizeof(buf), &res);
+		if (rc == 0 && res)
+			*id = (uint32_t)gr.gr_gid;
+		return rc ? -rc : res ? 0 : -ENOENT;
+	}
+	struct passwd pw, *res = NULL;
+	rc = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+	if (rc == 0 && res)
+		*id = (uint32_t)pw.pw_uid;
+	return rc ? -rc : res ? 0 : -ENOENT;
 }

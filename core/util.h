@@ -101,4 +101,10 @@ int vg_strbuf_vprintf(struct vg_strbuf *sb, const char *fmt, va_list ap);
 /* The content, never NULL ("" when empty). */
 const char *vg_strbuf_str(const struct vg_strbuf *sb);
 
+/*
+ * A user (group) name of this host to its id: 0, -ENOENT when there is no
+ * such name, or the lookup's -errno (e.g. an unreachable directory service).
+ */
+int vg_name_to_id(const char *name, bool group, uint32_t *id);
+
 #endif /* VIGIL_UTIL_H */

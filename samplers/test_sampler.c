@@ -17,8 +17,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,20 +218,8 @@ static int parse_owner(const char *attr, const char *value, bool group, uint32_t
 		*out = (uint32_t)v;
 		return 0;
 	}
-	char buf[4096];
-	if (group) {
-		struct group gr, *res = NULL;
-		if (getgrnam_r(value, &gr, buf, sizeof(buf), &res) == 0 && res) {
-			*out = (uint32_t)gr.gr_gid;
-			return 0;
-		}
-	} else {
-		struct passwd pw, *res = NULL;
-		if (getpwnam_r(value, &pw, buf, sizeof(buf), &res) == 0 && res) {
-			*out = (uint32_t)pw.pw_uid;
-			return 0;
-		}
-	}
+	if (vg_name_to_id(value, group, out) == 0)
+		return 0;
 	return vg_errf(err, EINVAL, "%s=%s: no such %s on this host: give an existing name or a number",
 		       attr, value, group ? "group" : "user");
 }

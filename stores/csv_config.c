@@ -12,9 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,21 +218,7 @@ static int parse_id(const char *v, bool group, uint32_t *out)
 		*out = (uint32_t)x;
 		return 0;
 	}
-	char buf[4096];
-	if (group) {
-		struct group gr, *res = NULL;
-		if (getgrnam_r(v, &gr, buf, sizeof(buf), &res) == 0 && res) {
-			*out = (uint32_t)res->gr_gid;
-			return 0;
-		}
-	} else {
-		struct passwd pw, *res = NULL;
-		if (getpwnam_r(v, &pw, buf, sizeof(buf), &res) == 0 && res) {
-			*out = (uint32_t)res->pw_uid;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	return vg_name_to_id(v, group, out) == 0 ? 0 : -EINVAL;
 }
 
 static int template_check(const char *t)

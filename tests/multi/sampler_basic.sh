@@ -33,17 +33,19 @@ memtotal_proc=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
 log "MemTotal $memtotal_ls kB equals /proc/meminfo"
 
 # counters advance between two reads one interval apart
+# the stamp and the values from one read, so that a sample between two reads cannot pair them wrongly
 cpu_total() {
-	$LS -l node-1/procstat | awk '$1 == "D" && ($3 == "user" || $3 == "nice" || $3 == "sys" ||
+	awk '$1 == "D" && ($3 == "user" || $3 == "nice" || $3 == "sys" ||
 		$3 == "idle" || $3 == "iowait" || $3 == "irq" || $3 == "softirq" || $3 == "steal") { s += $4 }
 		END { print s + 0 }'
 }
-t1=$(last_update node-1/procstat)
-c1=$(cpu_total)
+snap=$($LS -l node-1/procstat)
+t1=$(echo "$snap" | head -1 | sed -n 's/.*last update: \(.*\) \[\(.*\)us\].*/\1 \2/p')
+c1=$(echo "$snap" | cpu_total)
 p1=$($LS -l node-1/vmstat | metric pgfault)
 changed() { [ "$(last_update node-1/procstat)" != "$t1" ]; }
 wait_for 5 changed || fail "node-1/procstat was not updated within 5 s"
-c2=$(cpu_total)
+c2=$($LS -l node-1/procstat | cpu_total)
 p2=$($LS -l node-1/vmstat | metric pgfault)
 [ "$c2" -gt "$c1" ] || fail "procstat cpu time did not advance ($c1 -> $c2)"
 [ "$p2" -gt "$p1" ] || fail "vmstat pgfault did not advance ($p1 -> $p2)"
