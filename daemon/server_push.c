@@ -72,7 +72,8 @@ void srv_handle_push_req(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 		return;
 	}
 	struct vg_set *set = vg_setdir_find(c->srv->dir, instance);
-	struct export *e = set ? srv_export_find(c->srv, set) : NULL;
+	/* a set the peer may not read does not exist for it */
+	struct export *e = srv_conn_may_read(c, set) ? srv_export_find(c->srv, set) : NULL;
 	if (!e) {
 		srv_send_error(c, req_id, -ENOENT, "no such set");
 		return;

@@ -264,6 +264,10 @@ struct raw {
 	struct vg_ep *ep;
 	bool connected, disconnected, authed;
 	bool silent; /* never answer the challenge */
+	uint32_t claim; /* non-zero: claim this uid and gid instead of ours */
+	int errors, lookup_replies;
+	uint32_t last_dir_count;
+	int32_t last_lookup_status;
 	int dir_replies, adds, dels;
 	char last_add[256], last_del[256];
 };
@@ -286,6 +290,14 @@ static void raw_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *arg)
 		struct vg_wbuf w;
 		vg_wbuf_init(&w, 4096);
 		CU_ASSERT_EQUAL(vg_auth_respond(NULL, &body, &w, NULL), 0);
+		if (r->claim) { /* none believes whatever uid the peer claims */
+			uint8_t cred[8];
+			for (int i = 0; i < 8; i++)
+				cred[i] = (uint8_t)(r->claim >> (8 * (i % 4)));
+			vg_msg_begin(&w, VG_MSG_AUTH_RESPONSE, 0);
+			vg_wbuf_str(&w, "none");
+			vg_wbuf_blob(&w, cred, sizeof(cred));
+		}
 		CU_ASSERT_EQUAL(vg_msg_finish(&w), 0);
 		CU_ASSERT_EQUAL(vg_ep_send(ep, w.buf, w.len), 0);
 		vg_wbuf_free(&w);
@@ -296,7 +308,15 @@ static void raw_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *arg)
 		return;
 	}
 	CU_ASSERT_EQUAL(h.req_id, 42);
+	if (h.type == VG_MSG_ERROR)
+		r->errors++;
+	if (h.type == VG_MSG_LOOKUP_REPLY) {
+		r->last_lookup_status = (int32_t)vg_rbuf_u32(&body);
+		r->lookup_replies++;
+	}
 	if (h.type == VG_MSG_DIR_REPLY) {
+		vg_rbuf_u32(&body);
+		r->last_dir_count = vg_rbuf_u32(&body);
 		r->dir_replies++;
 	} else if (h.type == VG_MSG_DIR_NOTIFY) {
 		uint32_t what = vg_rbuf_u32(&body);
@@ -326,7 +346,9 @@ static bool raw_wait(struct raw *r, bool *flag, int *count, int want)
 
 static void raw_open(struct raw *r, uint16_t port)
 {
+	uint32_t claim = r->claim; /* the one setting callers make before opening */
 	memset(r, 0, sizeof(*r));
+	r->claim = claim;
 	r->loop = vg_loop_new(NULL);
 	r->x = vg_xprt_open(r->loop, "sock", NULL);
 	r->ep = vg_ep_new(r->x, raw_event, r);
@@ -349,7 +371,7 @@ static void test_dir_notify(void)
 	struct srv s;
 	srv_start(&s);
 	add_set(&s, "n1/meminfo", "meminfo", 1);
-	struct raw r;
+	struct raw r = {0};
 	raw_open(&r, s.port);
 	struct vg_wbuf w;
 	vg_wbuf_init(&w, 1024);
@@ -413,7 +435,7 @@ static void test_auth_gate(void)
 	vg_server_set_auth_timeout(s.server, 200000);
 	add_set(&s, "n1/meminfo", "meminfo", 1);
 	/* a peer that never answers the challenge is dropped after the timeout */
-	struct raw r;
+	struct raw r = {0};
 	memset(&r, 0, sizeof(r));
 	r.silent = true;
 	r.loop = vg_loop_new(NULL);
@@ -443,6 +465,30 @@ static void test_auth_gate(void)
 	CU_ASSERT_TRUE(raw_wait(&r, &r.disconnected, NULL, 0));
 	CU_ASSERT_EQUAL(r.dir_replies, 0);
 	raw_close(&r);
+	/* uid 4321 may not read the 0440 sets of uid 0: not listed, not found, no pushes */
+	memset(&r, 0, sizeof(r));
+	r.claim = 4321;
+	raw_open(&r, s.port);
+	vg_msg_begin(&w, VG_MSG_DIR_REQ, 42);
+	vg_wbuf_u32(&w, 0);
+	vg_msg_finish(&w);
+	CU_ASSERT_EQUAL(vg_ep_send(r.ep, w.buf, w.len), 0);
+	CU_ASSERT_TRUE(raw_wait(&r, NULL, &r.dir_replies, 1));
+	CU_ASSERT_EQUAL(r.last_dir_count, 0);
+	vg_msg_begin(&w, VG_MSG_LOOKUP_REQ, 42);
+	vg_wbuf_u32(&w, VG_LOOKUP_INSTANCE | VG_LOOKUP_PUSH);
+	vg_wbuf_str(&w, "n1/meminfo");
+	vg_msg_finish(&w);
+	CU_ASSERT_EQUAL(vg_ep_send(r.ep, w.buf, w.len), 0);
+	CU_ASSERT_TRUE(raw_wait(&r, NULL, &r.lookup_replies, 1));
+	CU_ASSERT_EQUAL(r.last_lookup_status, -ENOENT);
+	vg_msg_begin(&w, VG_MSG_PUSH_REQ, 42);
+	vg_wbuf_u32(&w, 0);
+	vg_wbuf_str(&w, "n1/meminfo");
+	vg_msg_finish(&w);
+	CU_ASSERT_EQUAL(vg_ep_send(r.ep, w.buf, w.len), 0);
+	CU_ASSERT_TRUE(raw_wait(&r, NULL, &r.errors, 1));
+	raw_close(&r);
 	/* a client of another method is refused with a message naming both */
 	struct vg_err err;
 	vg_err_clear(&err);
@@ -465,7 +511,7 @@ static void test_protocol_error(void)
 	struct vg_client *good = connect_to(s.port);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(good);
 	/* a message with a lying length closes that connection only */
-	struct raw r;
+	struct raw r = {0};
 	raw_open(&r, s.port);
 	uint8_t junk[32] = {1, 0, VG_MSG_DIR_REQ, 0, 99, 0, 0, 0};
 	CU_ASSERT_EQUAL(vg_ep_send(r.ep, junk, sizeof(junk)), 0);
