@@ -453,6 +453,7 @@ static bool conn_read_allow(struct vg_ep *ep, void *owner, void *arg)
 
 static void auth_refused(struct conn *c, int status, const char *why)
 {
+	c->refused = true;
 	vg_complain(&c->srv->auth_fail, VG_LOG_WARNING, COMPONENT,
 		    "refused %s: authentication (%s) failed: %s", vg_ep_peer(c->ep),
 		    vg_auth_method(c->listener->auth), why);
@@ -534,7 +535,8 @@ static void on_conn_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *
 		return;
 	}
 	if (!c->authed) {
-		conn_authenticate(c, &h, &body);
+		if (!c->refused)
+			conn_authenticate(c, &h, &body);
 		return;
 	}
 	switch (h.type) {

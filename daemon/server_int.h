@@ -55,6 +55,7 @@ struct conn {
 	size_t npush; /* push subscriptions of this connection */
 	struct listener *listener;
 	bool authed;  /* AUTH_RESULT sent: requests accepted */
+	bool refused; /* authentication failed: closing, later input ignored */
 	uint32_t uid, gid; /* the peer, as its credential says */
 	uint8_t nonce[VG_AUTH_NONCE_LEN];
 	struct vg_timer auth_timer; /* drops a peer that never authenticates */
