@@ -10,6 +10,8 @@ set -u
 : "${top_srcdir:?run through make check (top_srcdir unset)}"
 
 LDMSD="$top_builddir/ldmsd"
+# The transport of start_ldmsd's listener: sock, unless the test calls use_xprt.
+XPRT=sock
 LDMS_LS="$top_builddir/ldms_ls"
 LDMSCTL="$top_builddir/ldmsctl"
 TEST_NAME=$(basename "$0" .sh)
@@ -85,7 +87,7 @@ listening() {
 start_ldmsd() {
 	local name=$1 port=$2
 	shift 2
-	"$LDMSD" -F -x "sock:$port:127.0.0.1" -l "$TMP/$name.log" -v INFO "$@" \
+	"$LDMSD" -F -x "$XPRT:$port:127.0.0.1" -l "$TMP/$name.log" -v INFO "$@" \
 		>"$TMP/$name.out" 2>&1 &
 	LDMSD_PID=$!
 	PIDS="$PIDS $LDMSD_PID"
@@ -155,4 +157,15 @@ load name=procstat
 config name=procstat producer=$2 instance=$2/procstat component_id=7
 start name=procstat interval=$3 offset=0
 EOF
+}
+
+# use_xprt: run this test over $VIGIL_XPRT (default sock): daemons listen on it,
+# ldms_ls uses it, and the test's prdcr_add lines say xprt=$XPRT.  The same
+# test then covers every transport (make check VIGIL_XPRT=fabric).
+use_xprt() {
+	XPRT=${VIGIL_XPRT:-sock}
+	[ "$XPRT" = sock ] && return 0
+	printf '#!/bin/sh\nexec "%s" -x %s "$@"\n' "$LDMS_LS" "$XPRT" >"$TMP/ldms_ls.$XPRT"
+	chmod +x "$TMP/ldms_ls.$XPRT"
+	LDMS_LS="$TMP/ldms_ls.$XPRT"
 }

@@ -9,6 +9,7 @@
 #  - 20 concurrent ldmsctl clients issuing status commands while sets update:
 #    every one answered.
 . "$top_srcdir/tests/lib/common.sh"
+use_xprt
 
 cat >"$TMP/sampler.conf" <<EOF
 load name=test_sampler
@@ -28,7 +29,7 @@ CTL="$LDMSCTL -S $TMP/agg.sock"
 CSV="$TMP/csv/c/ts"
 
 run() { $CTL "$@" >"$TMP/ctl.out" 2>&1 || fail "ldmsctl $*: $(cat "$TMP/ctl.out")"; }
-run prdcr_add name=node-1 host=127.0.0.1 port="$S_PORT" xprt=sock type=active reconnect=200ms
+run prdcr_add name=node-1 host=127.0.0.1 port="$S_PORT" xprt=$XPRT type=active reconnect=200ms
 run prdcr_start name=node-1
 run updtr_add name=u interval=1s offset=50ms
 run updtr_prdcr_add name=u regex=node-1
@@ -67,10 +68,10 @@ $CTL updtr_status | grep -q '^u  *200000  *20000  *Pull  *RUNNING' || fail "updt
 log "updater 1s -> 200ms at runtime: $slow -> $fast rows/s"
 
 # the same commands over the transport endpoint (ldmsd --remote-control)
-$LDMSCTL -h 127.0.0.1 -p "$A_PORT" -x sock prdcr_status >"$TMP/remote.out" 2>&1 ||
+$LDMSCTL -h 127.0.0.1 -p "$A_PORT" -x "$XPRT" prdcr_status >"$TMP/remote.out" 2>&1 ||
 	fail "remote ldmsctl: $(cat "$TMP/remote.out")"
 grep -q '^node-1 .*CONNECTED' "$TMP/remote.out" || fail "remote prdcr_status: $(cat "$TMP/remote.out")"
-log "ldmsctl -h -p -x sock works with --remote-control"
+log "ldmsctl -h -p -x $XPRT works with --remote-control"
 
 # prdcr_del of a running producer
 if $CTL prdcr_del name=node-1 >"$TMP/del.out" 2>&1; then fail "prdcr_del of a running producer succeeded"; fi

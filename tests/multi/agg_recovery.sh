@@ -8,6 +8,7 @@
 #    the old file moved aside whole;
 #  - prdcr_del of a running producer is refused with what to do.
 . "$top_srcdir/tests/lib/common.sh"
+use_xprt
 
 sampler_cfg() {
 	cat >"$TMP/sampler.conf" <<EOF
@@ -25,9 +26,9 @@ DEAD_PORT=$(free_port)
 cat >"$TMP/agg.conf" <<EOF
 load name=store_csv
 config name=store_csv path=$TMP/csv buffer=0
-prdcr_add name=nowhere host=no-such-host.invalid port=411 xprt=sock type=active reconnect=100ms
-prdcr_add name=dead host=127.0.0.1 port=$DEAD_PORT xprt=sock type=active reconnect=100ms
-prdcr_add name=node-1 host=127.0.0.1 port=$S_PORT xprt=sock type=active reconnect=100ms
+prdcr_add name=nowhere host=no-such-host.invalid port=411 xprt=$XPRT type=active reconnect=100ms
+prdcr_add name=dead host=127.0.0.1 port=$DEAD_PORT xprt=$XPRT type=active reconnect=100ms
+prdcr_add name=node-1 host=127.0.0.1 port=$S_PORT xprt=$XPRT type=active reconnect=100ms
 prdcr_start_regex regex=.*
 updtr_add name=u interval=200ms offset=50ms
 updtr_prdcr_add name=u regex=.*

@@ -6,6 +6,7 @@
 #    and no (ProducerName, Time) row is ever written twice;
 #  - kill -9 the L1: the L2 lists its sets as stale and resumes when it returns.
 . "$top_srcdir/tests/lib/common.sh"
+use_xprt
 
 IVL=500ms
 IVL_MS=500
@@ -18,9 +19,9 @@ done
 
 # L1: pulls the samplers 100 ms after they sample
 cat >"$TMP/l1.conf" <<EOF
-prdcr_add name=node-1 host=127.0.0.1 port=$S1_PORT xprt=sock type=active reconnect=200ms
-prdcr_add name=node-2 host=127.0.0.1 port=$S2_PORT xprt=sock type=active reconnect=200ms
-prdcr_add name=node-3 host=127.0.0.1 port=$S3_PORT xprt=sock type=active reconnect=200ms
+prdcr_add name=node-1 host=127.0.0.1 port=$S1_PORT xprt=$XPRT type=active reconnect=200ms
+prdcr_add name=node-2 host=127.0.0.1 port=$S2_PORT xprt=$XPRT type=active reconnect=200ms
+prdcr_add name=node-3 host=127.0.0.1 port=$S3_PORT xprt=$XPRT type=active reconnect=200ms
 prdcr_start_regex regex=.*
 updtr_add name=pull interval=$IVL offset=100ms
 updtr_prdcr_add name=pull regex=node-.*
@@ -34,7 +35,7 @@ mkdir -p "$TMP/csv"
 cat >"$TMP/l2.conf" <<EOF
 load name=store_csv
 config name=store_csv path=$TMP/csv
-prdcr_add name=l1 host=127.0.0.1 port=$L1_PORT xprt=sock type=active reconnect=200ms
+prdcr_add name=l1 host=127.0.0.1 port=$L1_PORT xprt=$XPRT type=active reconnect=200ms
 prdcr_start name=l1
 updtr_add name=pull interval=$IVL offset=200ms
 updtr_prdcr_add name=pull regex=.*

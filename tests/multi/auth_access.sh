@@ -8,6 +8,7 @@
 #  - remote control (--remote-control) is refused to a non-owner, allowed to
 #    root; a peer that never authenticates is dropped with a log line.
 . "$top_srcdir/tests/lib/common.sh"
+use_xprt
 
 command -v setpriv >/dev/null || fail "setpriv (util-linux) is needed"
 [ "$(id -u)" -eq 0 ] || { log "SKIP: needs root to act as other users"; exit 77; }
@@ -45,7 +46,7 @@ check_view "$S_PORT" sampler
 log "sampler: 0600/0640/0444 sets visible to owner, group and others as their bits say"
 
 cat >"$TMP/agg.conf" <<EOF
-prdcr_add name=n host=127.0.0.1 port=$S_PORT xprt=sock type=active reconnect=200ms
+prdcr_add name=n host=127.0.0.1 port=$S_PORT xprt=$XPRT type=active reconnect=200ms
 prdcr_start name=n
 updtr_add name=u interval=200ms offset=50ms
 updtr_prdcr_add name=u regex=.*
@@ -61,16 +62,16 @@ check_view "$A_PORT" aggregator
 log "aggregator re-export keeps uid/gid/perm and the same visibility"
 
 # remote control: the daemon's owner (root) only
-out=$(as_user 2000 "$LDMSCTL" -h 127.0.0.1 -p "$A_PORT" -x sock prdcr_status 2>&1) &&
+out=$(as_user 2000 "$LDMSCTL" -h 127.0.0.1 -p "$A_PORT" -x "$XPRT" prdcr_status 2>&1) &&
 	fail "uid 2000 controlled the daemon: $out"
 echo "$out" | grep -q "may not control" || fail "refusal message: $out"
-$LDMSCTL -h 127.0.0.1 -p "$A_PORT" -x sock prdcr_status | grep -q '^n ' || fail "root cannot control"
+$LDMSCTL -h 127.0.0.1 -p "$A_PORT" -x "$XPRT" prdcr_status | grep -q '^n ' || fail "root cannot control"
 log "remote control refused to uid 2000: $out"
 
 # --status-public: others may look, not change
-as_user 2000 "$LDMSCTL" -h 127.0.0.1 -p "$S_PORT" -x sock daemon_status | grep -q "Daemon State: ready" ||
+as_user 2000 "$LDMSCTL" -h 127.0.0.1 -p "$S_PORT" -x "$XPRT" daemon_status | grep -q "Daemon State: ready" ||
 	fail "--status-public: uid 2000 cannot run daemon_status"
-out=$(as_user 2000 "$LDMSCTL" -h 127.0.0.1 -p "$S_PORT" -x sock stop name=test_sampler 2>&1) &&
+out=$(as_user 2000 "$LDMSCTL" -h 127.0.0.1 -p "$S_PORT" -x "$XPRT" stop name=test_sampler 2>&1) &&
 	fail "--status-public let uid 2000 stop a sampler"
 echo "$out" | grep -q "only its owner" || fail "--status-public refusal: $out"
 log "--status-public: uid 2000 runs daemon_status, is refused stop: $out"

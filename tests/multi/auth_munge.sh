@@ -9,6 +9,7 @@
 #    0644 secret file is refused at start with "chmod 600".
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/munge.sh"
+use_xprt
 
 have_munged || fail "munged is not installed (apt-get install munge): this test must run"
 
@@ -44,7 +45,7 @@ grep -q "refused 127.0.0.1:.*munge" "$TMP/sampler.log" || fail "the refusal was 
 # an aggregator authenticating with its own munge domain
 cat >"$TMP/agg.conf" <<EOF
 auth_add name=site plugin=munge socket=$SOCK
-prdcr_add name=n host=127.0.0.1 port=$S_PORT xprt=sock type=active reconnect=200ms auth=site
+prdcr_add name=n host=127.0.0.1 port=$S_PORT xprt=$XPRT type=active reconnect=200ms auth=site
 prdcr_start name=n
 updtr_add name=u interval=200ms offset=50ms
 updtr_prdcr_add name=u regex=.*
@@ -87,10 +88,10 @@ EOF
 	two() { [ "$(seen 1000)" = "n/all n/mine " ]; }
 	wait_for 10 two || fail "munge uid 1000 sees: $(seen 1000)"
 	[ "$(seen 2000)" = "n/all " ] || fail "munge uid 2000 sees: $(seen 2000)"
-	out=$(as 2000 "$LDMSCTL" -h 127.0.0.1 -p "$P_PORT" -x sock -a munge -A socket="$SOCK" \
+	out=$(as 2000 "$LDMSCTL" -h 127.0.0.1 -p "$P_PORT" -x "$XPRT" -a munge -A socket="$SOCK" \
 		daemon_status 2>&1) && fail "munge uid 2000 controlled the daemon"
 	echo "$out" | grep -q "may not control" || fail "munge non-owner refusal: $out"
-	$LDMSCTL -h 127.0.0.1 -p "$P_PORT" -x sock -a munge -A socket="$SOCK" daemon_status |
+	$LDMSCTL -h 127.0.0.1 -p "$P_PORT" -x "$XPRT" -a munge -A socket="$SOCK" daemon_status |
 		grep -q "Daemon State: ready" || fail "munge: the owner (root) cannot control"
 	stop_ldmsd "$P_PID"
 	log "munge identities: a 0600 set of uid 1000 seen by uid 1000 only; ldmsctl as uid 2000 refused"

@@ -7,6 +7,7 @@
 #    the cause, and the other policies carry on;
 #  - strgp_stop stops the rows, strgp_start resumes them.
 . "$top_srcdir/tests/lib/common.sh"
+use_xprt
 
 cat >"$TMP/sampler.conf" <<EOF
 load name=test_sampler
@@ -25,7 +26,7 @@ load name=csv_rec plugin=store_csv
 config name=csv_rec path=$TMP/rec rolltype=3 rollover=7
 load name=csv_bytes plugin=store_csv
 config name=csv_bytes path=$TMP/bytes rolltype=4 rollover=1024 buffer=0
-prdcr_add name=node-1 host=127.0.0.1 port=$S_PORT xprt=sock type=active reconnect=200ms
+prdcr_add name=node-1 host=127.0.0.1 port=$S_PORT xprt=$XPRT type=active reconnect=200ms
 prdcr_start name=node-1
 updtr_add name=push interval=1s push=onchange
 updtr_prdcr_add name=push regex=.*
