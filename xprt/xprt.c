@@ -91,6 +91,9 @@ const char *vg_xprt_names(void)
 void vg_xprt_init(void)
 {
 	(void)vg_xprt_register(&vg_sock_ops);
+#ifdef HAVE_LIBFABRIC
+	(void)vg_xprt_register(&vg_fabric_ops);
+#endif
 }
 
 /* ------------------------------------------------------------------ transports */

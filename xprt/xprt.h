@@ -217,7 +217,10 @@ void *vg_mr_owner(const struct vg_mr *mr);
  * at the peer with -ENOENT, as for a region that does not exist, so that it
  * learns nothing.  Without a filter every registered region may be read.
  * (The sock driver serves reads itself; RDMA drivers must enforce the same
- * by registering per connection.)
+ * by registering per connection.)  The fabric driver cannot: fi_read is
+ * served by the provider without it, so it ignores the filter and relies on
+ * unguessable keys and on the server registering only the sets it exports;
+ * any peer holding an rkey may read that region until it is deregistered.
  */
 void vg_ep_set_read_allow(struct vg_ep *ep, bool (*fn)(struct vg_ep *ep, void *owner, void *arg),
 			  void *arg);
@@ -229,6 +232,8 @@ void vg_mr_rkey(const struct vg_mr *mr, struct vg_rkey *rkey);
 
 /* The sock driver; registered by vg_xprt_init(). */
 extern const struct vg_xprt_ops vg_sock_ops;
+/* The libfabric driver ("fabric"): exists and is registered only when built with libfabric. */
+extern const struct vg_xprt_ops vg_fabric_ops;
 /* Register the built-in drivers. Idempotent. */
 void vg_xprt_init(void);
 

@@ -31,10 +31,11 @@ start_ldmsd_retry l1 -m 8M -c "$TMP/l1.conf"
 L1_PORT=$PORT L1_PID=$LDMSD_PID
 
 # L2: pulls the L1 200 ms after the samplers, stores meminfo and procstat
+# (buffer=0: whole rows reach the file at once, so the test never reads half a row)
 mkdir -p "$TMP/csv"
 cat >"$TMP/l2.conf" <<EOF
 load name=store_csv
-config name=store_csv path=$TMP/csv
+config name=store_csv path=$TMP/csv buffer=0
 prdcr_add name=l1 host=127.0.0.1 port=$L1_PORT xprt=$XPRT type=active reconnect=200ms
 prdcr_start name=l1
 updtr_add name=pull interval=$IVL offset=200ms

@@ -42,9 +42,11 @@ cpu_total() {
 snap=$($LS -l node-1/procstat)
 t1=$(echo "$snap" | head -1 | sed -n 's/.*last update: \(.*\) \[\(.*\)us\].*/\1 \2/p')
 c1=$(echo "$snap" | cpu_total)
-p1=$($LS -l node-1/vmstat | metric pgfault)
-changed() { [ "$(last_update node-1/procstat)" != "$t1" ]; }
-wait_for 5 changed || fail "node-1/procstat was not updated within 5 s"
+vsnap=$($LS -l node-1/vmstat)
+v1=$(echo "$vsnap" | head -1 | sed -n 's/.*last update: \(.*\) \[\(.*\)us\].*/\1 \2/p')
+p1=$(echo "$vsnap" | metric pgfault)
+changed() { [ "$(last_update node-1/procstat)" != "$t1" ] && [ "$(last_update node-1/vmstat)" != "$v1" ]; }
+wait_for 5 changed || fail "node-1/procstat and vmstat were not updated within 5 s"
 c2=$($LS -l node-1/procstat | cpu_total)
 p2=$($LS -l node-1/vmstat | metric pgfault)
 [ "$c2" -gt "$c1" ] || fail "procstat cpu time did not advance ($c1 -> $c2)"
