@@ -31,6 +31,23 @@ for variant in normal sanitize; do
 			fi
 		done
 	fi
+	# the multi-daemon tests that take a transport, again over libfabric's tcp provider
+	if [ "$variant" = normal ] && grep -q '^#define HAVE_LIBFABRIC 1' "$dir/config.h"; then
+		echo "== $variant: the aggregation, store and auth tests over the fabric transport"
+		fabric_tests="tests/multi/agg_tiers.sh tests/multi/agg_recovery.sh tests/multi/agg_control.sh
+			tests/multi/store_rollover.sh tests/multi/auth_access.sh tests/multi/auth_munge.sh"
+		if VIGIL_XPRT=fabric VIGIL_REQUIRE_MUNGE=1 make -C "$dir" check \
+			TESTS="$(echo $fabric_tests)" >"$dir/check-fabric.out" 2>&1; then
+			grep -E '^(PASS|SKIP)' "$dir/check-fabric.out" | sed 's/^/fabric: /' || true
+		else
+			status=1
+			grep -E '^(PASS|FAIL|SKIP|ERROR)' "$dir/check-fabric.out" | sed 's/^/fabric: /' || true
+			for t in $fabric_tests; do
+				grep -qE '^(FAIL|ERROR)' "$dir/${t%.sh}.trs" 2>/dev/null &&
+					{ echo "---- $dir/${t%.sh}.log (fabric)"; tail -60 "$dir/${t%.sh}.log"; }
+			done
+		fi
+	fi
 	if [ "$variant" = normal ]; then
 		echo "== $variant: make install and check the installed tree"
 		if ! { make -C "$dir" install >"$dir/install.out" 2>&1 &&
