@@ -17,17 +17,24 @@ static int find(const struct match_list *l, const char *pattern, unsigned kind)
 	return -1;
 }
 
+int match_compile(regex_t *re, const char *pattern, struct vg_err *err)
+{
+	int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		char msg[128];
+		regerror(rc, re, msg, sizeof(msg));
+		return vg_errf(err, EINVAL, "bad regular expression '%s': %s", pattern, msg);
+	}
+	return 0;
+}
+
 int match_add(struct match_list *l, const char *pattern, unsigned kind, struct vg_err *err)
 {
 	if (find(l, pattern, kind) >= 0)
 		return vg_errf(err, EEXIST, "regex '%s' is already in the list", pattern);
 	struct match_item it = {0};
-	int rc = regcomp(&it.re, pattern, REG_EXTENDED | REG_NOSUB);
-	if (rc) {
-		char msg[128];
-		regerror(rc, &it.re, msg, sizeof(msg));
-		return vg_errf(err, EINVAL, "bad regular expression '%s': %s", pattern, msg);
-	}
+	if (match_compile(&it.re, pattern, err))
+		return -EINVAL;
 	struct match_item *ni = realloc(l->items, (l->n + 1) * sizeof(*ni));
 	it.text = strdup(pattern);
 	if (!ni || !it.text) {

@@ -26,6 +26,9 @@ struct match_list {
 	size_t n;
 };
 
+/* Compile one pattern as the lists do; -EINVAL with regerror's reason naming it. */
+int match_compile(regex_t *re, const char *pattern, struct vg_err *err);
+
 int match_add(struct match_list *l, const char *pattern, unsigned kind, struct vg_err *err);
 int match_del(struct match_list *l, const char *pattern, unsigned kind, struct vg_err *err);
 /* Does any item of that kind match subject? */

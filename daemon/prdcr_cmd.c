@@ -13,6 +13,7 @@
 #include "daemon/daemon.h"
 #include "daemon/handlers.h"
 #include "daemon/json.h"
+#include "daemon/match.h"
 #include "daemon/prdcr.h"
 #include "xprt/xprt.h"
 
@@ -140,45 +141,45 @@ int h_prdcr_stop(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	return 0;
 }
 
-static int compile(struct vg_cmd_ctx *ctx, regex_t *re, const char *pattern)
+static int start_one(struct ldmsd_prdcr *p, uint64_t reconnect)
 {
-	int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
-	if (rc) {
-		char msg[128];
-		regerror(rc, re, msg, sizeof(msg));
-		return vg_errf(ctx->err, EINVAL, "bad regular expression '%s': %s", pattern, msg);
-	}
+	return prdcr_start(p, reconnect);
+}
+
+static int stop_one(struct ldmsd_prdcr *p, uint64_t reconnect)
+{
+	(void)reconnect;
+	return prdcr_stop(p);
+}
+
+/*
+ * fn on every producer whose name matches regex=.  LDMS's *_regex commands
+ * act on every match and do not fail on those already in that state.
+ */
+static int foreach_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args,
+			 int (*fn)(struct ldmsd_prdcr *p, uint64_t reconnect), uint64_t reconnect)
+{
+	regex_t re;
+	if (match_compile(&re, vg_arg_str(args, "regex"), ctx->err))
+		return -EINVAL;
+	for (size_t i = 0; i < ctx->d->nprdcrs; i++)
+		if (regexec(&re, ctx->d->prdcrs[i]->name, 0, NULL, 0) == 0)
+			fn(ctx->d->prdcrs[i], reconnect);
+	regfree(&re);
 	return 0;
 }
 
-/* LDMS's *_regex commands act on every match and do not fail on those already in that state. */
 int h_prdcr_start_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
-	regex_t re;
 	uint64_t reconnect = 0;
-	if (reconnect_arg(ctx, args, &reconnect) || compile(ctx, &re, vg_arg_str(args, "regex")))
+	if (reconnect_arg(ctx, args, &reconnect))
 		return -EINVAL;
-	for (size_t i = 0; i < ctx->d->nprdcrs; i++) {
-		struct ldmsd_prdcr *p = ctx->d->prdcrs[i];
-		if (regexec(&re, p->name, 0, NULL, 0) == 0)
-			prdcr_start(p, reconnect);
-	}
-	regfree(&re);
-	return 0;
+	return foreach_regex(ctx, args, start_one, reconnect);
 }
 
 int h_prdcr_stop_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
-	regex_t re;
-	if (compile(ctx, &re, vg_arg_str(args, "regex")))
-		return -EINVAL;
-	for (size_t i = 0; i < ctx->d->nprdcrs; i++) {
-		struct ldmsd_prdcr *p = ctx->d->prdcrs[i];
-		if (regexec(&re, p->name, 0, NULL, 0) == 0)
-			prdcr_stop(p);
-	}
-	regfree(&re);
-	return 0;
+	return foreach_regex(ctx, args, stop_one, 0);
 }
 
 int h_prdcr_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)

@@ -236,6 +236,11 @@ int h_usage(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	return 0;
 }
 
+static double avg_sample_us(const struct vg_plugin *p)
+{
+	return p->samples ? (double)p->total_sample_ns / (double)p->samples / 1000.0 : 0.0;
+}
+
 static void plugn_status_json(struct ldmsd *d, const char *only, struct vg_strbuf *out)
 {
 	struct json j;
@@ -257,9 +262,7 @@ static void plugn_status_json(struct ldmsd *d, const char *only, struct vg_strbu
 		json_key_u64(&j, "samples", p->samples);
 		json_key_u64(&j, "sample_errors", p->sample_errors);
 		json_key_dbl(&j, "last_sample_us", (double)p->last_sample_ns / 1000.0);
-		json_key_dbl(&j, "avg_sample_us",
-			     p->samples ? (double)p->total_sample_ns / (double)p->samples / 1000.0
-					: 0.0);
+		json_key_dbl(&j, "avg_sample_us", avg_sample_us(p));
 		json_key_u64(&j, "total_sample_us", p->total_sample_ns / 1000u);
 		json_key_u64(&j, "set_count", p->nsets);
 		json_key_str(&j, "path", p->path);
@@ -290,7 +293,6 @@ int h_plugn_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 		const struct vg_plugin *p = ctx->d->plugins[i];
 		if (only && strcmp(only, p->name) != 0)
 			continue;
-		double avg = p->samples ? (double)p->total_sample_ns / (double)p->samples / 1000.0 : 0;
 		char interval[24] = "-", offset[24] = "-";
 		if (p->state == VG_PLUGIN_RUNNING) {
 			snprintf(interval, sizeof(interval), "%" PRIu64, p->interval_us);
@@ -299,7 +301,7 @@ int h_plugn_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 		vg_strbuf_printf(out, "%-16s %-12s %-8s %-10s %12s %10s %10" PRIu64 " %8" PRIu64
 				 " %10.1f %5zu\n",
 				 p->name, p->plugin, type_name(p), state_name(p), interval, offset,
-				 p->samples, p->sample_errors, avg, p->nsets);
+				 p->samples, p->sample_errors, avg_sample_us(p), p->nsets);
 	}
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "daemon/daemon.h"
 #include "daemon/handlers.h"
 #include "daemon/json.h"
+#include "daemon/match.h"
 #include "daemon/prdcr.h"
 #include "daemon/updtr.h"
 
@@ -219,14 +220,9 @@ int h_set_stats(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	struct ldmsd *d = ctx->d;
 	const char *pattern = vg_arg_str(args, "name");
 	regex_t re;
-	if (pattern) {
-		int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
-		if (rc) {
-			char msg[128];
-			regerror(rc, &re, msg, sizeof(msg));
-			return vg_errf(ctx->err, EINVAL, "set_stats: bad regular expression '%s': %s",
-				       pattern, msg);
-		}
+	if (pattern && match_compile(&re, pattern, ctx->err)) {
+		vg_err_prefix(ctx->err, "set_stats");
+		return -EINVAL;
 	}
 	struct keepers k;
 	if (keepers_build(d, &k)) {
