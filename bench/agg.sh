@@ -21,10 +21,8 @@ bin="$b/.libs/lt-ldmsd"
 tmp=$(mktemp -d /tmp/vigil-bench-agg.XXXXXX)
 pids=""
 trap 'for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
-port() { echo $(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 )); }
-cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { print s }'; }
+. "$top/bench/lib.sh"
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' /proc/"$1"/status; }
-ready() { [ "$("$b/ldmsctl" -S "$1" prdcr_status 2>/dev/null | grep -c ' READY$')" -ge "$2" ]; }
 wait_ready() {
 	i=0
 	until ready "$1" "$2"; do
@@ -35,16 +33,7 @@ wait_ready() {
 
 # sampler NAME NSETS PORT: test_sampler with NSETS sets of 50 u64 at 1 s
 sampler() {
-	{
-		echo "load name=test_sampler"
-		echo "config name=test_sampler action=add_schema schema=s50 num_metrics=50"
-		i=0
-		while [ $i -lt "$2" ]; do
-			echo "config name=test_sampler action=add_set instance=node/s$i schema=s50 producer=node"
-			i=$((i + 1))
-		done
-		echo "start name=test_sampler interval=1s offset=0"
-	} >"$tmp/$1.conf"
+	s50_config "$2" >"$tmp/$1.conf"
 	"$bin" -F -x "sock:$3:127.0.0.1" -m 64M -c "$tmp/$1.conf" -v ERROR &
 	pids="$pids $!"
 	SPID=$!
@@ -141,3 +130,5 @@ sampler rs 1 "$sport"
 until [ "$(grep -vc '^#' "$tmp/rs.csv/c/s50")" -gt "$before" ]; do sleep 0.005; done
 t1=$(date +%s%N)
 awk -v d=$((t1 - t0)) 'BEGIN { printf "  first row %.2f s after the sampler restarted (reconnect=1s)   LDMS 3.4 s\n", d / 1e9 }'
+stop "$APID"
+stop "$SPID"

@@ -23,20 +23,9 @@ xprts=${*:-sock fabric}
 tmp=$(mktemp -d /tmp/vigil-bench-xprt.XXXXXX)
 pids=""
 trap 'for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
-port() { echo $(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 )); }
-cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { print s }'; }
-ready() { [ "$("$b/ldmsctl" -S "$1" prdcr_status 2>/dev/null | grep -c ' READY$')" -ge "$2" ]; }
 
-{
-	echo "load name=test_sampler"
-	echo "config name=test_sampler action=add_schema schema=s50 num_metrics=50"
-	i=0
-	while [ $i -lt "$N" ]; do
-		echo "config name=test_sampler action=add_set instance=node/s$i schema=s50 producer=node"
-		i=$((i + 1))
-	done
-	echo "start name=test_sampler interval=1s offset=0"
-} >"$tmp/sampler.conf"
+. "$top/bench/lib.sh"
+s50_config "$N" >"$tmp/sampler.conf"
 mem=$(( N * 8 / 1024 + 16 ))M
 
 for x in $xprts; do
