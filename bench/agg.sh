@@ -20,7 +20,7 @@ bin="$b/.libs/lt-ldmsd"
 [ -x "$bin" ] || bin="$b/.libs/ldmsd"
 tmp=$(mktemp -d /tmp/vigil-bench-agg.XXXXXX)
 pids=""
-trap 'for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'set +e; for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
 . "$top/bench/lib.sh"
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' /proc/"$1"/status; }
 wait_ready() {

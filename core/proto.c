@@ -22,6 +22,8 @@ static const char *const msg_names[] = {
 	[VG_MSG_AUTH_CHALLENGE] = "AUTH_CHALLENGE",
 	[VG_MSG_AUTH_RESPONSE] = "AUTH_RESPONSE",
 	[VG_MSG_AUTH_RESULT] = "AUTH_RESULT",
+	[VG_MSG_ADVERTISE] = "ADVERTISE",
+	[VG_MSG_ADVERTISE_REPLY] = "ADVERTISE_REPLY",
 };
 
 const char *vg_msg_type_name(uint16_t type)
@@ -195,5 +197,104 @@ int vg_proto_apply_info(const struct vg_lookup_view *v, struct vg_set *set)
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ advertisement */
+
+static bool chars_in(const char *s, const char *extra, bool upper)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			  (upper && *p >= 'A' && *p <= 'Z') || (*p && strchr(extra, *p));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+bool vg_proto_advertise_valid(const struct vg_advertise *a, struct vg_err *err)
+{
+	/* the producer name becomes a producer object addressed by commands: no '/' either */
+	if (!a->producer[0] || !vg_producer_valid(a->producer) || strchr(a->producer, '/')) {
+		vg_errf(err, EPROTO,
+			"advertised producer name '%.80s' is not valid (1 to %d characters, no "
+			"whitespace, control characters or '/')",
+			a->producer, VG_PRODUCER_MAX);
+		return false;
+	}
+	if (!chars_in(a->host, ".:_%-", true) || strlen(a->host) > VG_ADV_HOST_MAX) {
+		vg_errf(err, EPROTO,
+			"advertised host '%.80s' is not a host name or an address (letters, digits, "
+			"'.', ':', '-', '_', '%%')",
+			a->host);
+		return false;
+	}
+	if (!a->port) {
+		vg_errf(err, EPROTO, "advertised port 0: a sampler must give the port it listens on");
+		return false;
+	}
+	if (!a->xprt[0] || !chars_in(a->xprt, "_", false) || strlen(a->xprt) > VG_ADV_XPRT_MAX) {
+		vg_errf(err, EPROTO, "advertised transport '%.40s' is not a transport name", a->xprt);
+		return false;
+	}
+	return true;
+}
+
+void vg_proto_put_advertise(struct vg_wbuf *w, uint64_t req_id, const struct vg_advertise *a)
+{
+	vg_msg_begin(w, VG_MSG_ADVERTISE, req_id);
+	vg_wbuf_str(w, a->producer);
+	vg_wbuf_str(w, a->host);
+	vg_wbuf_u16(w, a->port);
+	vg_wbuf_str(w, a->xprt);
+}
+
+int vg_proto_get_advertise(struct vg_rbuf *r, struct vg_advertise *a, struct vg_err *err)
+{
+	memset(a, 0, sizeof(*a));
+	vg_rbuf_str(r, a->producer, sizeof(a->producer));
+	vg_rbuf_str(r, a->host, sizeof(a->host));
+	a->port = vg_rbuf_u16(r);
+	vg_rbuf_str(r, a->xprt, sizeof(a->xprt));
+	if (!vg_rbuf_ok(r) || vg_rbuf_remaining(r)) {
+		memset(a, 0, sizeof(*a));
+		return vg_errf(err, EPROTO,
+			       "malformed advertisement (a field is too long, holds a NUL byte, is "
+			       "cut short, or bytes follow it)");
+	}
+	if (!vg_proto_advertise_valid(a, err)) {
+		memset(a, 0, sizeof(*a));
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void vg_proto_put_advertise_reply(struct vg_wbuf *w, uint64_t req_id, int status,
+				  const char *message)
+{
+	vg_msg_begin(w, VG_MSG_ADVERTISE_REPLY, req_id);
+	vg_wbuf_u32(w, (uint32_t)status);
+	size_t n = message ? strlen(message) : 0;
+	if (n > VG_ADV_MSG_MAX)
+		n = VG_ADV_MSG_MAX;
+	vg_wbuf_u16(w, (uint16_t)n);
+	vg_wbuf_bytes(w, message, n);
+}
+
+int vg_proto_get_advertise_reply(struct vg_rbuf *r, int32_t *status, char *msg, size_t cap,
+				 struct vg_err *err)
+{
+	*status = (int32_t)vg_rbuf_u32(r);
+	vg_rbuf_str(r, msg, cap);
+	if (!vg_rbuf_ok(r) || vg_rbuf_remaining(r)) {
+		if (cap)
+			msg[0] = '\0';
+		return vg_errf(err, EPROTO, "malformed advertisement reply");
+	}
+	/* the reason goes into our log: no line breaks or escapes from a peer */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return 0;
 }

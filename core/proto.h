@@ -31,6 +31,10 @@
  *   AUTH_CHALLENGE  str method, blob nonce     server -> client, first message
  *   AUTH_RESPONSE   str method, blob credential client -> server, before any request
  *   AUTH_RESULT     i32 status, u32 uid, u32 gid, str message   (then, on failure, close)
+ *   ADVERTISE       str producer, str host, u16 port, str xprt   sampler -> aggregator:
+ *                   "I am producer, reach me at host:port over xprt" (host "": the
+ *                   address this connection comes from); only after AUTH_RESULT
+ *   ADVERTISE_REPLY i32 status, str message    0: a producer connects back; else why not
  *                or, when the set is gone or refused, an ERROR with that req_id
  * where entry = str instance, str schema, str producer, u32 set_flags,
  *   u32 meta_size, u32 data_size, u32 uid, u32 gid, u32 perm, u32 card.
@@ -69,7 +73,9 @@ enum vg_msg_type {
 	VG_MSG_AUTH_CHALLENGE = 11,
 	VG_MSG_AUTH_RESPONSE = 12,
 	VG_MSG_AUTH_RESULT = 13,
-	VG_MSG_TYPE_MAX = 13,
+	VG_MSG_ADVERTISE = 14,
+	VG_MSG_ADVERTISE_REPLY = 15,
+	VG_MSG_TYPE_MAX = 15,
 };
 
 #define VG_MSG_F_MORE 0x1u
@@ -177,5 +183,31 @@ struct vg_lookup_view {
 int vg_proto_get_lookup_reply(struct vg_rbuf *r, struct vg_lookup_view *v);
 /* Copy the info pairs of a lookup reply into set (vg_set_info_set). */
 int vg_proto_apply_info(const struct vg_lookup_view *v, struct vg_set *set);
+
+/* ------------------------------------------------------------------ advertisement */
+
+#define VG_ADV_HOST_MAX 255   /* a host name (RFC 1035: 253) or an address */
+#define VG_ADV_XPRT_MAX 15
+#define VG_ADV_MSG_MAX 1023   /* the reason in an ADVERTISE_REPLY */
+
+/* An ADVERTISE body: who the sampler is and how the aggregator reaches it. */
+struct vg_advertise {
+	char producer[VG_PRODUCER_MAX + 1]; /* 1..VG_PRODUCER_MAX, name characters, no '/' */
+	char host[VG_ADV_HOST_MAX + 1];     /* "" or [A-Za-z0-9.:_%-]+ */
+	uint16_t port;                      /* non-zero */
+	char xprt[VG_ADV_XPRT_MAX + 1];     /* [a-z0-9_]+ */
+};
+
+/* Is a a valid advertisement (the rules above)?  false with the reason in err. */
+bool vg_proto_advertise_valid(const struct vg_advertise *a, struct vg_err *err);
+void vg_proto_put_advertise(struct vg_wbuf *w, uint64_t req_id, const struct vg_advertise *a);
+/* Parse and validate an ADVERTISE body (nothing may follow it); -EPROTO with the reason. */
+int vg_proto_get_advertise(struct vg_rbuf *r, struct vg_advertise *a, struct vg_err *err);
+/* message longer than VG_ADV_MSG_MAX bytes is cut (at a byte: UTF-8 may be cut mid-character). */
+void vg_proto_put_advertise_reply(struct vg_wbuf *w, uint64_t req_id, int status,
+				  const char *message);
+/* Parse an ADVERTISE_REPLY into *status and msg (cap > VG_ADV_MSG_MAX); -EPROTO with the reason. */
+int vg_proto_get_advertise_reply(struct vg_rbuf *r, int32_t *status, char *msg, size_t cap,
+				 struct vg_err *err);
 
 #endif /* VIGIL_PROTO_H */

@@ -47,12 +47,15 @@ static const struct vg_attr_spec name_optional_attrs[] = {
 };
 
 static const struct vg_attr_spec listen_attrs[] = {
-	{"xprt", VG_A_NAME, REQ, NULL, "Transport: sock."},
+	{"xprt", VG_A_NAME, REQ, NULL, "Transport: sock, fabric or rdma."},
 	{"port", VG_A_PORT, 0, "411", "Port to listen on."},
 	{"host", VG_A_STR, 0, NULL,
 	 "Address to bind (a name, an IPv4 or IPv6 address); default: every address."},
 	{"auth", VG_A_NAME, 0, "DEFAULT",
 	 "Authentication domain (auth_add); DEFAULT is ldmsd's -a/-A (none without -a)."},
+	{"control", VG_A_BOOL, 0, "false",
+	 "Also take commands (ldmsctl, the balancer) on this listener, as --remote-control does "
+	 "for every -x listener: from the daemon's uid or root."},
 	END,
 };
 
@@ -86,15 +89,24 @@ static const struct vg_attr_spec prdcr_add_attrs[] = {
 	 "Host name or address of the producer's ldmsd; a name that does not resolve yet is "
 	 "retried like a refused connection."},
 	{"port", VG_A_PORT, REQ, NULL, "Port of the producer's listener."},
-	{"xprt", VG_A_NAME, REQ, NULL, "Transport: sock."},
+	{"xprt", VG_A_NAME, REQ, NULL, "Transport: sock, fabric or rdma."},
 	{"type", VG_A_STR, REQ, NULL, "active (we connect to it) or passive (it connects to us)."},
 	{"reconnect", VG_A_DURATION, 0, "20s",
 	 "Retry interval after a failed connect or a disconnect (LDMS's interval= is accepted)."},
 	{"auth", VG_A_NAME, 0, "DEFAULT", "Authentication domain (auth_add; DEFAULT: ldmsd's -a)."},
+	{"standby", VG_A_BOOL, 0, "false",
+	 "Hot standby: connect and look the sets up, but neither update nor re-export them until "
+	 "prdcr_activate (the balancer's moves: no reconnect, no lookup)."},
 	{"perm", VG_A_STR, 0, "0770", "Accepted for LDMS compatibility."},
 	{"cache_ip", VG_A_BOOL, 0, "true", "Accepted for LDMS compatibility."},
 	{"uid", VG_A_STR, 0, NULL, "Accepted and ignored, as in LDMS."},
 	{"gid", VG_A_STR, 0, NULL, "Accepted and ignored, as in LDMS."},
+	END,
+};
+
+static const struct vg_attr_spec name_or_regex_attrs[] = {
+	{"name", VG_A_NAME, 0, NULL, "A producer name."},
+	{"regex", VG_A_STR, 0, NULL, "Extended regular expression over producer names."},
 	END,
 };
 
@@ -194,6 +206,52 @@ static const struct vg_attr_spec auth_add_attrs[] = {
 	END,
 };
 
+/* ---------------------------------------------------------------- advertisement */
+
+static const struct vg_attr_spec advertiser_add_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Advertiser name (one per aggregator to announce to)."},
+	{"xprt", VG_A_NAME, REQ, NULL, "Transport to the aggregator: sock, fabric or rdma."},
+	{"host", VG_A_STR, REQ, NULL, "Host name or address of the aggregator."},
+	{"port", VG_A_PORT, REQ, NULL, "Port of the aggregator's listener."},
+	{"auth", VG_A_NAME, 0, "DEFAULT",
+	 "Authentication domain to present to the aggregator (auth_add; DEFAULT: ldmsd's -a)."},
+	{"reconnect", VG_A_DURATION, 0, "20s",
+	 "Retry interval after a failed connection, a lost one, or a refusal."},
+	{"my_host", VG_A_STR, 0, NULL,
+	 "Host name or address the aggregator connects back to (default: the address this "
+	 "daemon's connection comes from)."},
+	{"my_port", VG_A_PORT, 0, NULL,
+	 "Port the aggregator connects back to (default: this daemon's first network listener)."},
+	{"my_xprt", VG_A_NAME, 0, NULL,
+	 "Transport the aggregator connects back with (default: that of the first listener)."},
+	END,
+};
+
+static const struct vg_attr_spec advertiser_start_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Advertiser name."},
+	{"reconnect", VG_A_DURATION, 0, NULL, "New retry interval (default: advertiser_add's)."},
+	END,
+};
+
+static const struct vg_attr_spec prdcr_listen_add_attrs[] = {
+	{"name", VG_A_NAME, REQ, NULL, "Listener name."},
+	{"regex", VG_A_STR, 0, NULL,
+	 "Extended regular expression the advertised producer name must match (default: any)."},
+	{"ip", VG_A_STR, 0, NULL,
+	 "Address prefixes the advertisement must come from, comma-separated: 10.0.0.0/8, "
+	 "127.0.0.1/32, ::1/128 (default: any)."},
+	{"reconnect", VG_A_DURATION, 0, "20s", "Reconnect interval of the producers it creates."},
+	{"type", VG_A_STR, 0, "active",
+	 "Type of the producers it creates: active (the aggregator connects back)."},
+	{"disable_start", VG_A_BOOL, 0, "false",
+	 "Create the producers stopped (prdcr_start them later)."},
+	{"auth", VG_A_NAME, 0, "DEFAULT",
+	 "Authentication domain the producers connect back with (auth_add; DEFAULT: ldmsd's -a)."},
+	{"xprt", VG_A_NAME, 0, NULL,
+	 "Transport the producers connect back with (default: the one advertised)."},
+	END,
+};
+
 static const struct vg_attr_spec no_attrs[] = {
 	END,
 };
@@ -249,6 +307,18 @@ const struct vg_cmd vg_cmd_table[] = {
 	{"prdcr_stop_regex", regex_attrs, 0, "Stop every producer whose name matches.", NULL,
 	 h_prdcr_stop_regex},
 	{"prdcr_del", name_only_attrs, 0, "Delete a stopped producer.", NULL, h_prdcr_del},
+	{"prdcr_activate", name_or_regex_attrs, 0,
+	 "Switch standby producers active: publish their sets to the next tier and update them "
+	 "now (the balancer moves producers with this and prdcr_standby).",
+	 NULL, h_prdcr_activate},
+	{"prdcr_standby", name_or_regex_attrs, 0,
+	 "Put producers on hot standby: stay connected with sets looked up, but stop updating "
+	 "them and withdraw them from the next tier.",
+	 NULL, h_prdcr_standby},
+	{"prdcr_load", no_attrs, VG_CMD_STATUS,
+	 "One line per producer: state, active/standby, sets, load (data bytes x updates/s by "
+	 "the updaters' schedule), updates and the age of the last one (the balancer's heartbeat).",
+	 NULL, h_prdcr_load},
 	{"prdcr_status", name_optional_attrs, VG_CMD_STATUS,
 	 "Show producers, their connection state and their sets.", NULL, h_prdcr_status},
 	{"updtr_add", updtr_add_attrs, 0, "Add an updater: when to refresh which producers' sets.",
@@ -285,6 +355,40 @@ const struct vg_cmd vg_cmd_table[] = {
 	{"strgp_del", name_only_attrs, 0, "Delete a stopped storage policy.", NULL, h_strgp_del},
 	{"strgp_status", name_optional_attrs, VG_CMD_STATUS, "Show storage policies.", NULL,
 	 h_strgp_status},
+	{"advertiser_add", advertiser_add_attrs, 0,
+	 "Add an advertiser: announce this daemon to an aggregator, which then pulls from it.",
+	 "A started advertiser connects to the aggregator, authenticates, and advertises this "
+	 "daemon's name (ldmsd -n) and where to reach it (my_host, my_port, my_xprt). An "
+	 "aggregator whose prdcr_listen matches creates a producer of that name and connects "
+	 "back. The connection is kept: if it drops, or the aggregator refuses, the advertiser "
+	 "tries again every reconnect interval.",
+	 h_advertiser_add},
+	{"advertiser_start", advertiser_start_attrs, 0, "Start advertising to an aggregator.", NULL,
+	 h_advertiser_start},
+	{"advertiser_stop", name_only_attrs, 0,
+	 "Stop advertising and close the connection to the aggregator.",
+	 "The aggregator's producer of this daemon is not affected.", h_advertiser_stop},
+	{"advertiser_del", name_only_attrs, 0, "Delete a stopped advertiser.", NULL,
+	 h_advertiser_del},
+	{"advertiser_status", name_optional_attrs, VG_CMD_STATUS,
+	 "Show advertisers: aggregator, state, what was advertised, failures and refusals.", NULL,
+	 h_advertiser_status},
+	{"prdcr_listen_add", prdcr_listen_add_attrs, 0,
+	 "Accept advertisements: create producers for the samplers that announce themselves.",
+	 "An advertisement is accepted by the first started listener whose regex matches the "
+	 "advertised name and whose ip= prefixes hold the address it comes from; the producer "
+	 "created (or, if it exists and is not connected, updated) then behaves as one added with "
+	 "prdcr_add. An advertisement no listener accepts is refused with the reason.",
+	 h_prdcr_listen_add},
+	{"prdcr_listen_start", name_only_attrs, 0, "Start accepting advertisements.", NULL,
+	 h_prdcr_listen_start},
+	{"prdcr_listen_stop", name_only_attrs, 0,
+	 "Stop accepting advertisements; the producers created stay.", NULL, h_prdcr_listen_stop},
+	{"prdcr_listen_del", name_only_attrs, 0, "Delete a stopped listener.", NULL,
+	 h_prdcr_listen_del},
+	{"prdcr_listen_status", name_optional_attrs, VG_CMD_STATUS,
+	 "Show advertisement listeners, their filters and the producers they created.", NULL,
+	 h_prdcr_listen_status},
 	{"set_stats", set_stats_attrs, VG_CMD_STATUS,
 	 "Show each set's size, update rate and load (data bytes x updates per second), and totals.",
 	 "The rate of a local set is its sampler's schedule; that of a mirror is measured from its "

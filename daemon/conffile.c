@@ -262,6 +262,19 @@ static int on_line(const char *line, int lineno, void *arg)
 	return 0;
 }
 
+static int read_text(struct vg_config *cfg, const char *path, const char *text, int depth,
+		     struct vg_err *err)
+{
+	struct read_state st = {cfg, path, depth, err, {0}};
+	vg_strbuf_init(&st.expanded);
+	/* an editor's UTF-8 byte-order mark is not part of the first command */
+	if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
+		text += 3;
+	int rc = vg_config_lines(text, on_line, &st);
+	vg_strbuf_free(&st.expanded);
+	return rc;
+}
+
 static int read_file(struct vg_config *cfg, const char *path, int depth, struct vg_err *err)
 {
 	FILE *f = fopen(path, "re");
@@ -294,18 +307,16 @@ static int read_file(struct vg_config *cfg, const char *path, int depth, struct 
 	if (!rc && memchr(vg_strbuf_str(&text), '\0', text.len))
 		rc = vg_errf(err, EINVAL, "config file %s contains a NUL byte: is it a text file?",
 			     path);
-	if (!rc) {
-		struct read_state st = {cfg, path, depth, err, {0}};
-		vg_strbuf_init(&st.expanded);
-		const char *start = vg_strbuf_str(&text);
-		/* an editor's UTF-8 byte-order mark is not part of the first command */
-		if (strncmp(start, "\xef\xbb\xbf", 3) == 0)
-			start += 3;
-		rc = vg_config_lines(start, on_line, &st);
-		vg_strbuf_free(&st.expanded);
-	}
+	if (!rc)
+		rc = read_text(cfg, path, vg_strbuf_str(&text), depth, err);
 	vg_strbuf_free(&text);
 	return rc;
+}
+
+int vg_config_read_text(struct vg_config *cfg, const char *name, const char *text,
+			struct vg_err *err)
+{
+	return read_text(cfg, name, text, 0, err);
 }
 
 int vg_config_read(struct vg_config *cfg, const char *path, struct vg_err *err)

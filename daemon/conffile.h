@@ -37,6 +37,12 @@ void vg_config_free(struct vg_config *cfg);
 
 /* Read, expand and validate path (and what it includes), appending to cfg. */
 int vg_config_read(struct vg_config *cfg, const char *path, struct vg_err *err);
+/*
+ * The same for config text that is not a file (ldmsd -y generates it);
+ * name stands for the file in messages ("name:line: ...").
+ */
+int vg_config_read_text(struct vg_config *cfg, const char *name, const char *text,
+			struct vg_err *err);
 
 /*
  * Expand ${NAME} references in line.  where names the line for the warning

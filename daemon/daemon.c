@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/proto.h"
+#include "daemon/advertise.h"
 #include "daemon/conffile.h"
 #include "daemon/daemon.h"
 #include "daemon/prdcr.h"
@@ -66,8 +67,10 @@ int ldmsd_start_core(struct ldmsd *d, struct vg_err *err)
 	d->host.dir = d->dir;
 	d->host.loop = d->loop;
 	d->server = vg_server_new(d->loop, d->dir, server_cmd, d, err);
-	if (d->server)
+	if (d->server) {
 		vg_server_set_status_public(d->server, d->status_public);
+		vg_server_set_advertise(d->server, prdcr_listen_advertised, d);
+	}
 	return d->server ? 0 : -err->code;
 }
 
@@ -94,6 +97,9 @@ void ldmsd_array_del(void **arr, size_t *n, void *ptr)
 
 void ldmsd_shutdown(struct ldmsd *d)
 {
+	/* no advertisement may create a producer while the producers are freed */
+	prdcr_listen_free_all(d);
+	advertiser_shutdown_all(d);
 	/* stores first (they flush and close files), then the connections they fed on */
 	strgp_free_all(d);
 	updtr_free_all(d);
@@ -171,7 +177,7 @@ int h_listen(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 			       "listen: authentication domain '%s' does not exist (auth_add it "
 			       "before listen)",
 			       auth);
-	unsigned flags = d->remote_control ? VG_LISTEN_CONTROL : 0;
+	unsigned flags = d->remote_control || vg_arg_bool(args, "control") ? VG_LISTEN_CONTROL : 0;
 	return vg_server_listen_auth(d->server, vg_arg_str(args, "xprt"), vg_arg_str(args, "host"),
 				     (uint16_t)vg_arg_u64(args, "port"), flags,
 				     ldmsd_auth_find(d, auth), ctx->err);

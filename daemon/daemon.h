@@ -31,6 +31,8 @@ struct vg_xprt;
 struct ldmsd_prdcr;
 struct ldmsd_updtr;
 struct ldmsd_strgp;
+struct ldmsd_advertiser;
+struct ldmsd_prdcr_listen;
 
 #define LDMSD_MAX_CLIENT_XPRTS 4
 
@@ -67,6 +69,16 @@ struct ldmsd {
 	size_t nstrgps;
 	struct vg_xprt *client_xprts[LDMSD_MAX_CLIENT_XPRTS]; /* for producer connections */
 	uint64_t layout_seq;     /* source of prdcr_set.layout_seq */
+
+	/* advertisement (daemon/advertise.h): ours to aggregators, theirs to us */
+	struct ldmsd_advertiser **advertisers;
+	size_t nadvertisers;
+	struct ldmsd_prdcr_listen **prdcr_listens;
+	size_t nprdcr_listens;
+	struct vg_complaint adv_refused; /* advertisements no prdcr_listen accepted */
+	/* sets moving between producers (prdcr_move.c) */
+	size_t nshadows;         /* producer sets waiting to take over a set another one owns */
+	struct prdcr_tomb *tombs;/* the last sample delivered of recently deleted sets */
 
 	/* authentication domains (auth_add; DEFAULT from -a/-A); plugin NULL: built-in none */
 	struct ldmsd_auth {

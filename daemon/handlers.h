@@ -38,6 +38,9 @@ int h_prdcr_stop(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_prdcr_stop_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_prdcr_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_prdcr_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_activate(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_standby(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_load(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_updtr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_updtr_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_updtr_prdcr_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
@@ -60,5 +63,17 @@ int h_strgp_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 /* daemon/set_status.c: the sets of the directory */
 int h_set_stats(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 int h_set_info(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+
+/* daemon/advertise.c, prdcr_listen.c: advertisement */
+int h_advertiser_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_advertiser_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_advertiser_stop(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_advertiser_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_advertiser_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_listen_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_listen_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_listen_stop(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_listen_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
+int h_prdcr_listen_status(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args);
 
 #endif /* VIGIL_HANDLERS_H */

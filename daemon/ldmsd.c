@@ -30,6 +30,9 @@
 #include "daemon/daemon.h"
 #include "daemon/server.h"
 #include "xprt/xprt.h"
+#ifdef HAVE_LIBYAML
+#include "ldms-conf/cluster.h"
+#endif
 
 #define EXIT_NOTHING_TO_DO 101 /* LDMS's status when there is no config and no listener */
 #define MAX_ENDPOINTS 16
@@ -41,6 +44,7 @@ struct options {
 	const char *configs[MAX_CONFIGS];
 	int nconfigs;
 	const char *log_path;
+	const char *yaml;                 /* -y: a cluster file (ldms-conf(8)) */
 	const char *usage_of;
 	const char *auth;                 /* -a */
 	struct vg_kv auth_args[16];       /* -A name=value */
@@ -59,6 +63,8 @@ static void usage(FILE *f)
 		"  -x XPRT:PORT[:HOST]  listen on PORT (XPRT: sock); repeatable. HOST binds one\n"
 		"                       address (IPv4, IPv6 such as ::1, or a name); default all\n"
 		"  -c FILE              read config commands from FILE; repeatable, in order\n"
+		"  -y FILE              run daemon NAME (-n; default: the one on this host) of\n"
+		"                       the cluster YAML FILE, as ldms-conf(8) generates it\n"
 		"  -S PATH              control socket for ldmsctl (mode 0600)\n"
 		"  -l FILE              log to FILE (\"syslog\" for syslog; default: stderr\n"
 		"                       with -F, syslog when daemonized)\n"
@@ -352,13 +358,14 @@ static int print_plugin_usage(const char *name)
 enum {
 	OPT_LISTEN = 1, OPT_CONFIG, OPT_CTL, OPT_LOG, OPT_LEVEL, OPT_MEM, OPT_NAME, OPT_PIDFILE,
 	OPT_FG, OPT_USAGE, OPT_AUTH, OPT_AUTH_ARG, OPT_IGNORED, OPT_REMOTE, OPT_STATUS_PUBLIC, OPT_DUMP, OPT_VERSION,
-	OPT_HELP, OPT_OBSOLETE,
+	OPT_HELP, OPT_OBSOLETE, OPT_YAML,
 };
 
 /* LDMS v4's options (short and long names), and ours. */
 static const struct vg_option options[] = {
 	{OPT_LISTEN, 'x', NULL, true},
 	{OPT_CONFIG, 'c', NULL, true},
+	{OPT_YAML, 'y', "yaml", true},
 	{OPT_CTL, 'S', NULL, true},
 	{OPT_LOG, 'l', "log_file", true},
 	{OPT_LEVEL, 'v', "log_level", true},
@@ -401,6 +408,14 @@ static int parse_options(int argc, char **argv, struct ldmsd *d, struct options 
 				return 2;
 			}
 			o->configs[o->nconfigs++] = arg;
+			break;
+		case OPT_YAML:
+#ifndef HAVE_LIBYAML
+			fprintf(stderr, "%s: -y %s: built without libyaml (install libyaml-dev and "
+					"rebuild)\n", progname, arg);
+			return 1;
+#endif
+			o->yaml = arg;
 			break;
 		case OPT_CTL: free(d->control_path); d->control_path = strdup(arg); break;
 		case OPT_LOG: o->log_path = arg; break;
@@ -493,6 +508,38 @@ static void raise_open_files_limit(void)
 	}
 }
 
+#ifdef HAVE_LIBYAML
+/*
+ * -y FILE: this daemon's part of a cluster file, generated and then read as
+ * a -c file's lines would be (messages say "FILE (daemon NAME):N", N being
+ * the line of `ldms-conf gen FILE --daemon NAME`).
+ */
+static int read_yaml(struct ldmsd *d, const char *path, struct vg_config *cfg,
+		     struct vg_err *err)
+{
+	struct vg_cluster *c;
+	int rc = vg_cluster_load(path, &c, err);
+	if (rc)
+		return rc;
+	const char *name = d->name;
+	if (!name && (rc = vg_cluster_default_daemon(c, &name, err)) == 0 &&
+	    !(d->name = strdup(name)))
+		rc = vg_errf(err, ENOMEM, "out of memory");
+	struct vg_strbuf text;
+	vg_strbuf_init(&text);
+	if (rc == 0)
+		rc = vg_cluster_gen(c, d->name, &text, err);
+	if (rc == 0) {
+		char label[4200];
+		snprintf(label, sizeof(label), "%s (daemon %s)", path, d->name);
+		rc = vg_config_read_text(cfg, label, vg_strbuf_str(&text), err);
+	}
+	vg_strbuf_free(&text);
+	vg_cluster_free(c);
+	return rc;
+}
+#endif
+
 /* Everything between the options and the loop; 0 or a negative errno with err set. */
 static int start_up(struct ldmsd *d, const struct options *o, bool default_pidfile,
 		    struct vg_err *err)
@@ -501,6 +548,10 @@ static int start_up(struct ldmsd *d, const struct options *o, bool default_pidfi
 	struct vg_config cfg;
 	vg_config_init(&cfg);
 	int rc = 0;
+#ifdef HAVE_LIBYAML
+	if (o->yaml)
+		rc = read_yaml(d, o->yaml, &cfg, err);
+#endif
 	for (int i = 0; i < o->nconfigs && rc == 0; i++)
 		rc = vg_config_read(&cfg, o->configs[i], err);
 	if (rc == 0)
@@ -553,13 +604,13 @@ int main(int argc, char **argv)
 		ldmsd_shutdown(&d);
 		return rc;
 	}
-	if (o.nconfigs == 0 && o.nlisten == 0 && !d.control_path) {
+	if (o.nconfigs == 0 && o.nlisten == 0 && !d.control_path && !o.yaml) {
 		fprintf(stderr, "%s: nothing to do: give a config file (-c FILE) or a listening "
 				"endpoint (-x sock:PORT)\nTry '%s --help'.\n", progname, progname);
 		ldmsd_shutdown(&d);
 		return EXIT_NOTHING_TO_DO;
 	}
-	if (!d.name) {
+	if (!d.name && !o.yaml) { /* -y picks the daemon of this host */
 		char host[256] = "";
 		gethostname(host, sizeof(host) - 1);
 		d.name = strdup(host);

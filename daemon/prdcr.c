@@ -2,10 +2,8 @@
  * prdcr.c - producer connections: connect and reconnect, follow the peer's
  * directory, look sets up into published mirrors, update them.
  *
- * Request ids carry the set's slot and a per-set generation (slot + 1 in
- * the low 32 bits, generation above), so a reply finds its set in O(1) and a
- * reply to a request made before a reconnect or a re-lookup is recognised
- * and dropped.  Id 1 is the directory request.
+ * Requests about a set carry ids from prdcr_sets.c (slot and generation);
+ * id 1 is the directory request.
  */
 #include "config.h"
 
@@ -20,6 +18,7 @@
 #include "core/wire.h"
 #include "daemon/daemon.h"
 #include "daemon/prdcr.h"
+#include "daemon/prdcr_int.h"
 #include "daemon/strgp.h"
 #include "daemon/updtr.h"
 #include "plugins/auth.h"
@@ -36,136 +35,27 @@ static void on_ep_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *ar
 
 /* ------------------------------------------------------------------ sets */
 
-/*
- * Generations come from one counter per producer, not per set: a slot freed
- * and reused by another set must not accept the replies meant for the
- * previous one (the same instance re-created, answered with its old meta).
- */
-static uint64_t pset_req_id(struct prdcr_set *ps)
-{
-	struct ldmsd_prdcr *p = ps->prdcr;
-	if (++p->req_seq == 0)
-		p->req_seq = 1; /* generation 0 means "no request" */
-	ps->req_gen = p->req_seq;
-	return ((uint64_t)ps->req_gen << 32) | (ps->slot + 1u);
-}
-
-static struct prdcr_set *pset_by_req(struct ldmsd_prdcr *p, uint64_t req_id)
-{
-	uint32_t slot = (uint32_t)req_id, gen = (uint32_t)(req_id >> 32);
-	if (slot == 0 || slot > p->nslots || gen == 0)
-		return NULL;
-	struct prdcr_set *ps = p->sets[slot - 1];
-	return ps && ps->req_gen == gen ? ps : NULL;
-}
-
-/*
- * The name index: open addressing with linear probing, at most half full,
- * so that listing a producer of 10,000 sets is not 50 million string
- * compares (nor a hostile directory of 200,000 entries minutes of them).
- */
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
-/* The cell holding instance, or the empty cell where it would go. */
-static uint32_t *index_cell(const struct ldmsd_prdcr *p, const char *instance, uint32_t hash)
-{
-	uint32_t mask = p->index_cap - 1;
-	for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
-		uint32_t v = p->index[i];
-		if (!v || (p->sets[v - 1]->name_hash == hash &&
-			   strcmp(p->sets[v - 1]->instance, instance) == 0))
-			return &p->index[i];
-	}
-}
-
-static int index_grow(struct ldmsd_prdcr *p)
-{
-	uint32_t cap = p->index_cap ? p->index_cap * 2 : 32;
-	uint32_t *index = calloc(cap, sizeof(*index));
-	if (!index)
-		return -ENOMEM;
-	free(p->index);
-	p->index = index;
-	p->index_cap = cap;
-	for (uint32_t i = 0; i < p->nslots; i++) {
-		struct prdcr_set *ps = p->sets[i];
-		if (ps && !ps->deleted)
-			*index_cell(p, ps->instance, ps->name_hash) = i + 1;
-	}
-	return 0;
-}
-
-/* Remove ps, then pull back the entries after it that could no longer be found. */
-static void index_remove(struct ldmsd_prdcr *p, const struct prdcr_set *ps)
-{
-	uint32_t mask = p->index_cap - 1;
-	uint32_t *cell = index_cell(p, ps->instance, ps->name_hash);
-	if (*cell != ps->slot + 1)
-		return;
-	uint32_t hole = (uint32_t)(cell - p->index);
-	*cell = 0;
-	for (uint32_t i = (hole + 1) & mask; p->index[i]; i = (i + 1) & mask) {
-		uint32_t home = p->sets[p->index[i] - 1]->name_hash & mask;
-		if (((i - home) & mask) >= ((i - hole) & mask)) {
-			p->index[hole] = p->index[i];
-			p->index[i] = 0;
-			hole = i;
-		}
-	}
-}
-
-static struct prdcr_set *pset_find(struct ldmsd_prdcr *p, const char *instance)
-{
-	if (!p->index_cap)
-		return NULL;
-	uint32_t v = *index_cell(p, instance, name_hash(instance));
-	return v ? p->sets[v - 1] : NULL;
-}
-
-static struct prdcr_set *pset_new(struct ldmsd_prdcr *p, const struct vg_dir_entry *e)
-{
-	if ((p->nsets + 1) * 2 > p->index_cap && index_grow(p))
-		return NULL;
-	uint32_t slot = p->free_hint < p->nslots ? p->free_hint : p->nslots;
-	while (slot < p->nslots && p->sets[slot])
-		slot++;
-	if (slot == p->slots_cap) {
-		uint32_t cap = p->slots_cap ? p->slots_cap * 2 : 16;
-		struct prdcr_set **ns = realloc(p->sets, cap * sizeof(*ns));
-		if (!ns)
-			return NULL;
-		p->sets = ns;
-		p->slots_cap = cap;
-	}
-	struct prdcr_set *ps = calloc(1, sizeof(*ps));
-	if (!ps)
-		return NULL;
-	ps->prdcr = p;
-	ps->slot = slot;
-	vg_strlcpy(ps->instance, e->instance, sizeof(ps->instance));
-	vg_strlcpy(ps->schema, e->schema, sizeof(ps->schema));
-	ps->name_hash = name_hash(ps->instance);
-	p->sets[slot] = ps;
-	*index_cell(p, ps->instance, ps->name_hash) = slot + 1;
-	p->free_hint = slot + 1;
-	if (slot == p->nslots)
-		p->nslots++;
-	p->nsets++;
-	return ps;
-}
-
 /* Out of the directory (next tiers see it go); the memory stays while ps holds it. */
-static void mirror_hide(struct prdcr_set *ps)
+void mirror_hide(struct prdcr_set *ps)
 {
 	struct ldmsd *d = ps->prdcr->d;
 	if (ps->mirror && d->dir && vg_setdir_find(d->dir, ps->instance) == ps->mirror)
 		vg_setdir_remove(d->dir, ps->mirror);
+}
+
+bool mirror_show(struct prdcr_set *ps)
+{
+	struct ldmsd *d = ps->prdcr->d;
+	struct vg_set *other = vg_setdir_find(d->dir, ps->instance);
+	if (other == ps->mirror)
+		return true;
+	int rc = other ? -EEXIST : vg_setdir_add(d->dir, ps->mirror);
+	if (rc)
+		vg_complain(&ps->prdcr->set_complaint, VG_LOG_ERROR, ps->prdcr->name,
+			    "producer %s: cannot publish set %s: %s", ps->prdcr->name,
+			    ps->instance, other ? "this daemon has another set of that name"
+						: strerror(-rc));
+	return rc == 0;
 }
 
 static void mirror_unpublish(struct prdcr_set *ps)
@@ -178,11 +68,14 @@ static void mirror_unpublish(struct prdcr_set *ps)
 }
 
 /* Only when no read into the mirror's staging buffer can be outstanding. */
-static void pset_free(struct prdcr_set *ps)
+void pset_free(struct prdcr_set *ps)
 {
 	struct ldmsd_prdcr *p = ps->prdcr;
 	if (!ps->deleted)
 		index_remove(p, ps);
+	if (ps->shadow)
+		p->d->nshadows--;
+	pset_bury(ps);
 	mirror_unpublish(ps);
 	p->sets[ps->slot] = NULL;
 	if (ps->slot < p->free_hint)
@@ -208,13 +101,14 @@ void prdcr_set_lookup(struct prdcr_set *ps)
 {
 	struct ldmsd_prdcr *p = ps->prdcr;
 	/* a stale set the producer no longer lists waits for its DIR_NOTIFY ADD */
-	if (p->state != PRDCR_CONNECTED || ps->state == PSET_LOOKUP || ps->reading || !ps->listed)
+	if (p->state != PRDCR_CONNECTED || ps->state == PSET_LOOKUP || ps->reading ||
+	    !ps->listed || ps->shadow)
 		return;
 	struct vg_wbuf *w = &p->out;
 	ps->lookup_req_id = pset_req_id(ps);
 	bool push = false;
 	updtr_wants(p->d, ps, &push);
-	ps->lookup_push = push;
+	ps->lookup_push = push && !p->standby;
 	vg_msg_begin(w, VG_MSG_LOOKUP_REQ, ps->lookup_req_id);
 	vg_wbuf_u32(w, VG_LOOKUP_INSTANCE | (push ? VG_LOOKUP_PUSH : 0));
 	vg_wbuf_str(w, ps->instance);
@@ -225,7 +119,8 @@ void prdcr_set_lookup(struct prdcr_set *ps)
 void prdcr_set_push(struct prdcr_set *ps, bool on)
 {
 	struct ldmsd_prdcr *p = ps->prdcr;
-	if (p->state != PRDCR_CONNECTED || ps->state != PSET_READY || on == (ps->push_req_id != 0))
+	if (p->state != PRDCR_CONNECTED || ps->state != PSET_READY || on == (ps->push_req_id != 0) ||
+	    (on && (p->standby || ps->shadow)))
 		return;
 	struct vg_wbuf *w = &p->out;
 	uint64_t id = on ? pset_req_id(ps) : ps->push_req_id;
@@ -245,7 +140,7 @@ void prdcr_set_update(struct prdcr_set *ps)
 		prdcr_set_lookup(ps);
 		return;
 	}
-	if (ps->state != PSET_READY)
+	if (ps->state != PSET_READY || p->standby || ps->shadow)
 		return;
 	if (ps->reading) {
 		/* the producer or the network is slower than the interval: count, do not pile up */
@@ -269,10 +164,19 @@ void prdcr_set_update(struct prdcr_set *ps)
 static void pset_updated(struct prdcr_set *ps)
 {
 	struct vg_set *m = ps->mirror;
+	if (ps->prdcr->standby)
+		return;
 	uint64_t gn = vg_set_data_gn(m);
 	struct vg_timestamp ts = vg_set_timestamp(m);
 	if (gn == ps->last_gn && ts.sec == ps->last_ts.sec && ts.usec == ps->last_ts.usec)
 		return;
+	if (ps->after_move) {
+		/* the new path may still hold a copy older than the one the old path delivered */
+		if (ts.sec < ps->last_ts.sec ||
+		    (ts.sec == ps->last_ts.sec && ts.usec <= ps->last_ts.usec))
+			return;
+		ps->after_move = false;
+	}
 	ps->last_gn = gn;
 	ps->last_ts = ts;
 	ps->updates++;
@@ -290,6 +194,10 @@ static void on_read_done(struct ldmsd_prdcr *p, struct prdcr_set *ps, int status
 	ps->reading = false;
 	if (ps->deleted) {
 		pset_free(ps); /* the read no longer writes into its mirror */
+		return;
+	}
+	if (ps->shadow) {
+		mirror_unpublish(ps); /* kept only for this read (pset_take_over) */
 		return;
 	}
 	if (p->state != PRDCR_CONNECTED || ps->state != PSET_READY)
@@ -372,8 +280,16 @@ static void lookup_failed(struct prdcr_set *ps, const char *fmt, ...)
 static int mirror_install(struct prdcr_set *ps, const struct vg_lookup_view *v)
 {
 	struct ldmsd *d = ps->prdcr->d;
-	if (ps->mirror && meta_same(ps->mirror, v->meta, v->meta_len))
+	struct vg_set *published = vg_setdir_find(d->dir, ps->instance);
+	if (ps->mirror && published && published != ps->mirror)
+		mirror_unpublish(ps); /* a copy kept for a read (pset_take_over): the name moved on */
+	if (!ps->mirror)
+		pset_take_over(ps);
+	if (ps->mirror && meta_same(ps->mirror, v->meta, v->meta_len)) {
+		if (!ps->prdcr->standby)
+			mirror_show(ps);
 		return 0;
+	}
 	struct vg_err err;
 	vg_err_clear(&err);
 	struct vg_set *m = vg_set_mirror_new(d->pool, v->meta, v->meta_len, &err);
@@ -396,7 +312,7 @@ static int mirror_install(struct prdcr_set *ps, const struct vg_lookup_view *v)
 		vg_set_put(m);
 		return -1;
 	}
-	int rc = vg_setdir_add(d->dir, m);
+	int rc = ps->prdcr->standby ? 0 : vg_setdir_add(d->dir, m);
 	if (rc) {
 		lookup_failed(ps, "cannot publish the mirror: %s", strerror(-rc));
 		vg_set_put(m);
@@ -479,9 +395,32 @@ static void dir_entry(struct ldmsd_prdcr *p, const struct vg_dir_entry *e)
 		}
 	}
 	ps->listed = true;
+	if (ps->shadow) {
+		/* listed again by its producer: the newest listing wins (pset_take_over) */
+		ps->shadow = false;
+		p->d->nshadows--;
+	}
 	bool push;
 	if ((ps->state == PSET_LISTED || ps->state == PSET_ERROR) && updtr_wants(p->d, ps, &push))
 		prdcr_set_lookup(ps);
+}
+
+void pset_retire(struct prdcr_set *ps)
+{
+	/*
+	 * The read may still write into the mirror's staging copy (a peer can
+	 * send the data after the deletion): out of the directory and the name
+	 * index now, freed at READ_DONE.
+	 */
+	index_remove(ps->prdcr, ps);
+	if (ps->shadow) {
+		ps->shadow = false;
+		ps->prdcr->d->nshadows--;
+	}
+	ps->deleted = true;
+	ps->listed = false;
+	ps->state = PSET_LISTED;
+	mirror_hide(ps);
 }
 
 static void dir_del(struct ldmsd_prdcr *p, const char *instance)
@@ -490,18 +429,10 @@ static void dir_del(struct ldmsd_prdcr *p, const char *instance)
 	if (!ps)
 		return;
 	if (ps->reading) {
-		/*
-		 * The read may still write into the mirror's staging copy (a peer
-		 * can send the data after the deletion): out of the directory and
-		 * the name index now, freed at READ_DONE.
-		 */
-		index_remove(p, ps);
-		ps->deleted = true;
-		ps->listed = false;
-		ps->state = PSET_LISTED;
-		mirror_hide(ps);
+		pset_retire(ps);
 		return;
 	}
+	pset_hand_over(ps);
 	pset_free(ps);
 }
 
@@ -590,7 +521,8 @@ static void sets_go_stale(struct ldmsd_prdcr *p)
 			continue;
 		/* reads completed before DISCONNECTED */
 		ps->reading = false;
-		if ((!ps->listed && !ps->mirror) || ps->deleted) {
+		if ((!ps->listed && !ps->mirror) || ps->deleted || ps->shadow ||
+		    (ps->mirror && pset_hand_over(ps))) {
 			pset_free(ps);
 			continue;
 		}
@@ -607,8 +539,11 @@ static void sets_go_stale(struct ldmsd_prdcr *p)
 static void free_all_sets(struct ldmsd_prdcr *p)
 {
 	for (uint32_t i = 0; i < p->nslots; i++)
-		if (p->sets[i])
+		if (p->sets[i]) {
+			if (!p->sets[i]->reading)
+				pset_hand_over(p->sets[i]);
 			pset_free(p->sets[i]);
+		}
 	p->nslots = 0;
 }
 
@@ -836,4 +771,5 @@ void prdcr_shutdown_all(struct ldmsd *d)
 	free(d->prdcrs);
 	d->prdcrs = NULL;
 	d->nprdcrs = 0;
+	prdcr_tombs_free(d);
 }

@@ -71,6 +71,8 @@ struct prdcr_set {
 	bool reading;                     /* a one-sided read is outstanding */
 	bool deleted;                     /* gone from the producer; freed when the read is done */
 	bool lookup_push;                 /* the outstanding lookup also subscribes to pushes */
+	bool shadow;                      /* another producer owns this set's mirror (prdcr_move.c) */
+	bool after_move;                  /* came from another producer: skip samples not newer */
 	uint8_t retries;                  /* immediate re-reads of a torn copy */
 	struct vg_set *mirror;            /* published here once looked up; kept while stale */
 	struct vg_rkey rkey;
@@ -100,6 +102,7 @@ struct ldmsd_prdcr {
 	char *auth;
 	uint16_t port;
 	bool passive;
+	bool standby;                     /* hot standby: sets looked up, not updated nor re-exported */
 	uint64_t reconnect_us;
 	enum prdcr_state state;
 
@@ -123,12 +126,34 @@ struct ldmsd_prdcr {
 	char last_error[160];
 };
 
+/* What prdcr_add (or an accepted advertisement) creates a producer from. */
+struct prdcr_spec {
+	const char *name, *host, *xprt;
+	const char *auth;                 /* NULL: DEFAULT */
+	uint16_t port;
+	bool passive;
+	bool standby;
+	uint64_t reconnect_us;            /* 0: the default (20 s) */
+};
+
+/* Create a stopped producer; -EEXIST, -EINVAL (unknown xprt), -ENOENT (unknown auth). */
+int prdcr_create(struct ldmsd *d, const struct prdcr_spec *spec, struct ldmsd_prdcr **out,
+		 struct vg_err *err);
+
 /* Start connecting (reconnect_us 0: keep the configured interval); -EBUSY if not stopped. */
 int prdcr_start(struct ldmsd_prdcr *p, uint64_t reconnect_us);
 /* Close the connection and drop its sets; STOPPED once the transport closed. -EALREADY. */
 int prdcr_stop(struct ldmsd_prdcr *p);
 /* Free a stopped producer. */
 void prdcr_free(struct ldmsd_prdcr *p);
+
+/*
+ * Hot standby (the balancer's moves): a standby producer stays connected
+ * and its sets looked up, but they are neither updated nor published to the
+ * next tier; switching it active publishes the mirrors and updates them at
+ * once, so a move costs no reconnect and no lookup.
+ */
+void prdcr_set_standby(struct ldmsd_prdcr *p, bool standby);
 
 /* Find a producer by name, or NULL. */
 struct ldmsd_prdcr *prdcr_find(struct ldmsd *d, const char *name);

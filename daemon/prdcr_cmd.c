@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "daemon/json.h"
 #include "daemon/match.h"
 #include "daemon/prdcr.h"
+#include "daemon/updtr.h"
 #include "xprt/xprt.h"
 
 const char *prdcr_state_name(enum prdcr_state st)
@@ -73,48 +75,65 @@ static int reconnect_arg(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args,
 	return 0;
 }
 
-int h_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+int prdcr_create(struct ldmsd *d, const struct prdcr_spec *spec, struct ldmsd_prdcr **out,
+		 struct vg_err *err)
 {
-	struct ldmsd *d = ctx->d;
-	const char *name = vg_arg_str(args, "name");
-	const char *type = vg_arg_str(args, "type");
-	const char *xprt = vg_arg_str(args, "xprt");
-	if (prdcr_find(d, name))
-		return vg_errf(ctx->err, EEXIST, "producer '%s' already exists", name);
-	if (strcmp(type, "active") != 0 && strcmp(type, "passive") != 0)
-		return vg_errf(ctx->err, EINVAL,
-			       "type=%s: a producer is 'active' (we connect to it) or 'passive' "
-			       "(it connects to us)",
-			       type);
-	if (!vg_xprt_find(xprt))
-		return vg_errf(ctx->err, EINVAL, "xprt=%s: unknown transport (this ldmsd has: %s)",
-			       xprt, vg_xprt_names());
-	const char *auth = vg_arg_str(args, "auth");
-	if (auth && !ldmsd_auth_exists(d, auth))
-		return vg_errf(ctx->err, ENOENT,
-			       "auth=%s: no such authentication domain (auth_add it first)", auth);
-	uint64_t reconnect = PRDCR_DEFAULT_RECONNECT_US;
-	if (reconnect_arg(ctx, args, &reconnect))
-		return -EINVAL;
+	if (prdcr_find(d, spec->name))
+		return vg_errf(err, EEXIST, "producer '%s' already exists", spec->name);
+	if (!vg_xprt_find(spec->xprt))
+		return vg_errf(err, EINVAL, "xprt=%s: unknown transport (this ldmsd has: %s)",
+			       spec->xprt, vg_xprt_names());
+	if (spec->auth && !ldmsd_auth_exists(d, spec->auth))
+		return vg_errf(err, ENOENT,
+			       "auth=%s: no such authentication domain (auth_add it first)", spec->auth);
+	if (spec->reconnect_us && spec->reconnect_us < 1000)
+		return vg_errf(err, EINVAL, "reconnect=%" PRIu64 "us: the reconnect interval must be "
+			       "at least 1ms", spec->reconnect_us);
 	struct ldmsd_prdcr *p = calloc(1, sizeof(*p));
 	if (!p)
-		return vg_errf(ctx->err, ENOMEM, "out of memory");
+		return vg_errf(err, ENOMEM, "out of memory");
 	p->d = d;
-	p->name = strdup(name);
-	p->host = strdup(vg_arg_str(args, "host"));
-	p->xprt = strdup(xprt);
-	p->auth = strdup(auth ? auth : "DEFAULT");
-	p->port = (uint16_t)vg_arg_u64(args, "port");
-	p->passive = strcmp(type, "passive") == 0;
-	p->reconnect_us = reconnect;
+	p->name = strdup(spec->name);
+	p->host = strdup(spec->host);
+	p->xprt = strdup(spec->xprt);
+	p->auth = strdup(spec->auth ? spec->auth : "DEFAULT");
+	p->port = spec->port;
+	p->passive = spec->passive;
+	p->standby = spec->standby;
+	p->reconnect_us = spec->reconnect_us ? spec->reconnect_us : PRDCR_DEFAULT_RECONNECT_US;
 	vg_wbuf_init(&p->out, 64u << 10);
 	vg_timer_init(&p->reconnect_timer, NULL, NULL);
 	if (!p->name || !p->host || !p->xprt || !p->auth ||
 	    ldmsd_array_add((void ***)&d->prdcrs, &d->nprdcrs, p)) {
 		prdcr_free(p);
-		return vg_errf(ctx->err, ENOMEM, "out of memory");
+		return vg_errf(err, ENOMEM, "out of memory");
 	}
+	if (out)
+		*out = p;
 	return 0;
+}
+
+int h_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	const char *type = vg_arg_str(args, "type");
+	if (strcmp(type, "active") != 0 && strcmp(type, "passive") != 0)
+		return vg_errf(ctx->err, EINVAL,
+			       "type=%s: a producer is 'active' (we connect to it) or 'passive' "
+			       "(it connects to us)",
+			       type);
+	struct prdcr_spec spec = {
+		.name = vg_arg_str(args, "name"),
+		.host = vg_arg_str(args, "host"),
+		.xprt = vg_arg_str(args, "xprt"),
+		.auth = vg_arg_str(args, "auth"),
+		.port = (uint16_t)vg_arg_u64(args, "port"),
+		.passive = strcmp(type, "passive") == 0,
+		.standby = vg_arg_bool(args, "standby"),
+		.reconnect_us = PRDCR_DEFAULT_RECONNECT_US,
+	};
+	if (reconnect_arg(ctx, args, &spec.reconnect_us))
+		return -EINVAL;
+	return prdcr_create(ctx->d, &spec, NULL, ctx->err);
 }
 
 int h_prdcr_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
@@ -180,6 +199,116 @@ int h_prdcr_start_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 int h_prdcr_stop_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
 	return foreach_regex(ctx, args, stop_one, 0);
+}
+
+/* name= or regex= (or both): every producer named. */
+static int standby_cmd(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args, bool standby)
+{
+	const char *name = vg_arg_str(args, "name"), *rx = vg_arg_str(args, "regex");
+	if (!name && !rx)
+		return vg_errf(ctx->err, EINVAL, "give name=PRODUCER or regex=REGEX");
+	if (name) {
+		struct ldmsd_prdcr *p = must_find(ctx, name);
+		if (!p)
+			return -ENOENT;
+		prdcr_set_standby(p, standby);
+	}
+	if (!rx)
+		return 0;
+	regex_t re;
+	if (match_compile(&re, rx, ctx->err))
+		return -EINVAL;
+	for (size_t i = 0; i < ctx->d->nprdcrs; i++)
+		if (regexec(&re, ctx->d->prdcrs[i]->name, 0, NULL, 0) == 0)
+			prdcr_set_standby(ctx->d->prdcrs[i], standby);
+	regfree(&re);
+	return 0;
+}
+
+int h_prdcr_activate(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	return standby_cmd(ctx, args, false);
+}
+
+int h_prdcr_standby(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	return standby_cmd(ctx, args, true);
+}
+
+/*
+ * A producer's weight for the balancer: data bytes x updates per second of
+ * its sets, by schedule (a standby producer is not updated, so a measured
+ * rate would make it weigh nothing where it waits): the updaters' interval,
+ * or the sampler's if that is longer (reading faster brings no new samples).
+ */
+static double prdcr_weight(struct ldmsd *d, const struct ldmsd_prdcr *p, uint64_t *last_update,
+			   uint64_t *updates)
+{
+	double load = 0;
+	for (uint32_t s = 0; s < p->nslots; s++) {
+		const struct prdcr_set *ps = p->sets[s];
+		if (!ps || !ps->mirror || ps->shadow)
+			continue;
+		uint64_t iv = updtr_interval_for(d, ps), sampled = updtr_sample_interval(ps);
+		if (iv && sampled > iv)
+			iv = sampled;
+		if (iv)
+			load += (double)vg_set_data_size(ps->mirror) * 1e6 / (double)iv;
+		if (ps->last_update_us > *last_update)
+			*last_update = ps->last_update_us;
+		*updates += ps->updates;
+	}
+	return load;
+}
+
+/* The balancer's heartbeat: one short line (or object) per producer. */
+int h_prdcr_load(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
+{
+	(void)args;
+	struct ldmsd *d = ctx->d;
+	struct vg_strbuf *out = ctx->reply;
+	uint64_t now = vg_now_us();
+	struct json j;
+	if (ctx->json) {
+		json_init(&j, out);
+		json_obj_begin(&j);
+		json_key_u64(&j, "now_us", now);
+		json_key(&j, "producers");
+		json_arr_begin(&j);
+	} else {
+		vg_strbuf_printf(out, "%-16s %-12s %-7s %5s %12s %10s %12s\n", "Name", "State", "Mode",
+				 "Sets", "Load(B/s)", "Updates", "LastUpd(ms)");
+	}
+	for (size_t i = 0; i < d->nprdcrs; i++) {
+		const struct ldmsd_prdcr *p = d->prdcrs[i];
+		uint64_t last = 0, updates = 0;
+		double load = prdcr_weight(d, p, &last, &updates);
+		const char *mode = p->standby ? "standby" : "active";
+		if (ctx->json) {
+			json_obj_begin(&j);
+			json_key_str(&j, "name", p->name);
+			json_key_str(&j, "state", prdcr_state_name(p->state));
+			json_key_bool(&j, "standby", p->standby);
+			json_key_u64(&j, "sets", p->nsets);
+			json_key_dbl(&j, "load", load);
+			json_key_u64(&j, "updates", updates);
+			json_key_u64(&j, "last_update_us", last);
+			json_obj_end(&j);
+		} else {
+			char age[24] = "-";
+			if (last)
+				snprintf(age, sizeof(age), "%" PRIu64, (now - last) / 1000);
+			vg_strbuf_printf(out, "%-16s %-12s %-7s %5u %12.0f %10" PRIu64 " %12s\n", p->name,
+					 prdcr_state_name(p->state), mode, p->nsets, load, updates,
+					 age);
+		}
+	}
+	if (ctx->json) {
+		json_arr_end(&j);
+		json_obj_end(&j);
+		vg_strbuf_puts(out, "\n");
+	}
+	return 0;
 }
 
 int h_prdcr_del(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)

@@ -437,6 +437,40 @@ static void handle_cmd(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
 	srv_conn_send(c);
 }
 
+/* ------------------------------------------------------------------ advertisement */
+
+/* Reached only after the auth gate: an unauthenticated peer cannot make us connect anywhere. */
+static void handle_advertise(struct conn *c, uint64_t req_id, struct vg_rbuf *body)
+{
+	struct vg_server *srv = c->srv;
+	struct vg_advertise adv;
+	struct vg_err err;
+	vg_err_clear(&err);
+	struct vg_strbuf reason;
+	vg_strbuf_init(&reason);
+	int status;
+	if (vg_proto_get_advertise(body, &adv, &err)) {
+		status = -EPROTO;
+		vg_strbuf_puts(&reason, err.msg);
+		vg_complain(&srv->bad_peer, VG_LOG_WARNING, COMPONENT,
+			    "advertisement from %s refused: %s", vg_ep_peer(c->ep), err.msg);
+	} else if (!srv->advertise) {
+		status = -ENOTSUP;
+		vg_strbuf_puts(&reason, "this daemon does not accept advertisements");
+	} else {
+		status = srv->advertise(srv->advertise_arg, &adv, vg_ep_peer(c->ep), &reason);
+	}
+	vg_proto_put_advertise_reply(&srv->out, req_id, status, vg_strbuf_str(&reason));
+	vg_strbuf_free(&reason);
+	srv_conn_send(c);
+}
+
+void vg_server_set_advertise(struct vg_server *srv, vg_server_advertise_fn fn, void *arg)
+{
+	srv->advertise = fn;
+	srv->advertise_arg = arg;
+}
+
 /* ------------------------------------------------------------------ authentication */
 
 bool srv_conn_may_read(const struct conn *c, const struct vg_set *set)
@@ -551,6 +585,9 @@ static void on_conn_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *
 		break;
 	case VG_MSG_PUSH_REQ:
 		srv_handle_push_req(c, h.req_id, &body);
+		break;
+	case VG_MSG_ADVERTISE:
+		handle_advertise(c, h.req_id, &body);
 		break;
 	default: {
 		char why[96];

@@ -24,6 +24,7 @@
 #include "plugins/plugin.h"
 
 struct vg_server;
+struct vg_advertise;
 
 /* Listener flags. */
 #define VG_LISTEN_CONTROL 0x1u /* config commands are accepted on this endpoint */
@@ -31,6 +32,14 @@ struct vg_server;
 /* Runs a command line received from a control endpoint. */
 typedef int (*vg_server_cmd_fn)(void *arg, const char *line, const char *where, unsigned flags,
 				struct vg_strbuf *reply, struct vg_err *err);
+
+/*
+ * Decides an ADVERTISE from an authenticated peer (its address as
+ * vg_ep_peer() gives it): 0 to accept, or -errno with the reason in reason.
+ * Without one, advertisements are refused (-ENOTSUP).
+ */
+typedef int (*vg_server_advertise_fn)(void *arg, const struct vg_advertise *adv, const char *peer,
+				      struct vg_strbuf *reason);
 
 struct vg_server *vg_server_new(struct vg_loop *loop, struct vg_setdir *dir,
 				vg_server_cmd_fn cmd, void *cmd_arg, struct vg_err *err);
@@ -52,6 +61,8 @@ int vg_server_listen(struct vg_server *srv, const char *xprt, const char *host, 
  */
 int vg_server_listen_auth(struct vg_server *srv, const char *xprt, const char *host,
 			  uint16_t port, unsigned flags, struct vg_plugin *auth, struct vg_err *err);
+
+void vg_server_set_advertise(struct vg_server *srv, vg_server_advertise_fn fn, void *arg);
 
 /* Seconds a peer has to authenticate before it is dropped (default). */
 #define VG_SERVER_AUTH_TIMEOUT_S 10

@@ -71,6 +71,8 @@ struct vg_server {
 	int dir_listener;
 	vg_server_cmd_fn cmd;
 	void *cmd_arg;
+	vg_server_advertise_fn advertise;
+	void *advertise_arg;
 
 	struct vg_xprt *xprts[MAX_XPRTS];
 	size_t nxprts;

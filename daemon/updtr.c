@@ -67,6 +67,13 @@ static bool set_hint(const struct prdcr_set *ps, unsigned long long *interval, l
 	       *interval <= UPDTR_HINT_MAX_US;
 }
 
+uint64_t updtr_sample_interval(const struct prdcr_set *ps)
+{
+	unsigned long long interval;
+	long long offset;
+	return set_hint(ps, &interval, &offset) ? interval : 0;
+}
+
 /* auto_interval: follow the schedule the sampler advertises. */
 static void follow_hint(struct ldmsd_updtr *u, const struct prdcr_set *ps)
 {

@@ -64,6 +64,9 @@ bool updtr_wants(struct ldmsd *d, const struct prdcr_set *ps, bool *push);
  */
 uint64_t updtr_interval_for(struct ldmsd *d, const struct prdcr_set *ps);
 
+/* The sampling interval the set's sampler advertises (µs), 0 if none. */
+uint64_t updtr_sample_interval(const struct prdcr_set *ps);
+
 /* Stop and free every updater. */
 void updtr_free_all(struct ldmsd *d);
 

@@ -18,8 +18,8 @@ for variant in normal sanitize; do
 		continue
 	fi
 	echo "== $variant: make check"
-	# CI installs munge: its tests must run there, not skip
-	if VIGIL_REQUIRE_MUNGE=1 make -C "$dir" -j"$(nproc)" check >"$dir/check.out" 2>&1; then
+	# CI installs munge and etcd: their tests must run there, not skip
+	if VIGIL_REQUIRE_MUNGE=1 VIGIL_REQUIRE_ETCD=1 make -C "$dir" -j"$(nproc)" check >"$dir/check.out" 2>&1; then
 		grep -E '^(# |PASS|SKIP)' "$dir/check.out" | grep -v '^# XFAIL\|^# XPASS\|^# ERROR: *0' || true
 	else
 		status=1
@@ -35,8 +35,9 @@ for variant in normal sanitize; do
 	if [ "$variant" = normal ] && grep -q '^#define HAVE_LIBFABRIC 1' "$dir/config.h"; then
 		echo "== $variant: the aggregation, store and auth tests over the fabric transport"
 		fabric_tests="tests/multi/agg_tiers.sh tests/multi/agg_recovery.sh tests/multi/agg_control.sh
-			tests/multi/store_rollover.sh tests/multi/auth_access.sh tests/multi/auth_munge.sh"
-		if VIGIL_XPRT=fabric VIGIL_REQUIRE_MUNGE=1 make -C "$dir" check \
+			tests/multi/store_rollover.sh tests/multi/auth_access.sh tests/multi/auth_munge.sh
+			tests/multi/prdcr_move.sh tests/multi/advertise.sh"
+		if VIGIL_XPRT=fabric VIGIL_REQUIRE_MUNGE=1 VIGIL_REQUIRE_ETCD=1 make -C "$dir" check \
 			TESTS="$(echo $fabric_tests)" >"$dir/check-fabric.out" 2>&1; then
 			grep -E '^(PASS|SKIP)' "$dir/check-fabric.out" | sed 's/^/fabric: /' || true
 		else

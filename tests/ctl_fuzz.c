@@ -155,11 +155,13 @@ static const char *const words[] = {
 	"prdcr_add", "prdcr_start", "prdcr_stop", "prdcr_del", "prdcr_status", "updtr_add",
 	"updtr_start", "updtr_status", "updtr_match_add", "strgp_add", "strgp_start",
 	"strgp_status", "strgp_metric_add", "daemon_status", "version", "help", "loglevel",
-	"set_stats", "set_info", "env", "bogus", "",
+	"set_stats", "set_info", "env", "prdcr_activate", "prdcr_standby", "prdcr_load",
+	"advertiser_status", "prdcr_listen_add", "prdcr_listen_status", "bogus", "",
 };
 static const char *const keys[] = {
 	"name", "plugin", "interval", "offset", "host", "port", "xprt", "type", "regex",
-	"schema", "container", "level", "metric", "match", "push", "reconnect", "x", "",
+	"schema", "container", "level", "metric", "match", "push", "reconnect", "standby", "ip",
+	"x", "",
 };
 static const char *const values[] = {
 	"meminfo", "1s", "-5", "0", "99999999999999999999", "sock", "active", ".*", "((",

@@ -237,7 +237,8 @@ static int list_sets(struct vg_client *c, const struct opts *o)
 		fprintf(stderr, "ldms_ls: %s\n", err.msg);
 		return 1;
 	}
-	qsort(entries, n, sizeof(*entries), cmp_entry);
+	if (n)
+		qsort(entries, n, sizeof(*entries), cmp_entry);
 	struct matcher m = {0};
 	if (matcher_init(&m, o)) {
 		matcher_free(&m);
@@ -382,6 +383,10 @@ int main(int argc, char **argv)
 		if (err.code == ECONNREFUSED)
 			fprintf(stderr, "ldms_ls: is ldmsd running with -x %s:%u on %s?\n", o.xprt,
 				o.port, o.host);
+		else if (err.code == ECONNRESET || err.code == ENOPROTOOPT || err.code == EPROTO)
+			/* what a listener of another transport does to our handshake */
+			fprintf(stderr, "ldms_ls: does ldmsd listen on %s:%u with a transport other "
+					"than %s? (-x must name the daemon's)\n", o.host, o.port, o.xprt);
 		return 1;
 	}
 	int status = list_sets(cl, &o);

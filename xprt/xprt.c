@@ -94,6 +94,9 @@ void vg_xprt_init(void)
 #ifdef HAVE_LIBFABRIC
 	(void)vg_xprt_register(&vg_fabric_ops);
 #endif
+#ifdef HAVE_RDMA
+	(void)vg_xprt_register(&vg_rdma_ops);
+#endif
 }
 
 /* ------------------------------------------------------------------ transports */

@@ -1,6 +1,6 @@
 /*
- * xprt.h - one transport interface, several drivers (sock now; rdma and
- * fabric later), chosen by name like LDMS's zap or Redis's ConnectionType.
+ * xprt.h - one transport interface, several drivers (sock, fabric, rdma),
+ * chosen by name like LDMS's zap or Redis's ConnectionType.
  *
  * The interface has RDMA semantics: besides two-sided messages, a side may
  * register memory and hand its peer a remote key (struct vg_rkey) with which
@@ -216,11 +216,13 @@ void *vg_mr_owner(const struct vg_mr *mr);
  * of the registration, arg) returns true to serve it.  A refused read fails
  * at the peer with -ENOENT, as for a region that does not exist, so that it
  * learns nothing.  Without a filter every registered region may be read.
- * (The sock driver serves reads itself; RDMA drivers must enforce the same
- * by registering per connection.)  The fabric driver cannot: fi_read is
- * served by the provider without it, so it ignores the filter and relies on
- * unguessable keys and on the server registering only the sets it exports;
- * any peer holding an rkey may read that region until it is deregistered.
+ * (The sock driver serves reads itself.)  The fabric and rdma drivers
+ * cannot: fi_read and an RDMA READ are served by the provider or the NIC
+ * without them, so they ignore the filter and rely on keys a peer must be
+ * told (fabric: random 64-bit keys where the provider lets us choose; rdma:
+ * the device's 32-bit rkeys, which are not secret against a determined
+ * peer) and on the server registering only the sets it exports; any peer
+ * holding an rkey may read that region until it is deregistered.
  */
 void vg_ep_set_read_allow(struct vg_ep *ep, bool (*fn)(struct vg_ep *ep, void *owner, void *arg),
 			  void *arg);
@@ -234,6 +236,8 @@ void vg_mr_rkey(const struct vg_mr *mr, struct vg_rkey *rkey);
 extern const struct vg_xprt_ops vg_sock_ops;
 /* The libfabric driver ("fabric"): exists and is registered only when built with libfabric. */
 extern const struct vg_xprt_ops vg_fabric_ops;
+/* The verbs driver ("rdma"): exists and is registered only when built with ibverbs + rdmacm. */
+extern const struct vg_xprt_ops vg_rdma_ops;
 /* Register the built-in drivers. Idempotent. */
 void vg_xprt_init(void);
 
