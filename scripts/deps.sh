@@ -3,7 +3,7 @@
 # Does nothing when they are already installed; needs root (or sudo) otherwise.
 set -eu
 
-PACKAGES="build-essential autoconf automake libtool pkg-config libcunit1-dev libedit-dev iproute2 procps munge libmunge-dev libssl-dev libfabric-dev libibverbs-dev librdmacm-dev etcd-server"
+PACKAGES="build-essential autoconf automake libtool pkg-config libcunit1-dev libedit-dev iproute2 procps munge libmunge-dev libssl-dev libfabric-dev libibverbs-dev librdmacm-dev libyaml-dev etcd-server etcd-client"
 
 missing=""
 for p in $PACKAGES; do

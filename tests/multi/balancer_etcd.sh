@@ -10,9 +10,10 @@ if [ ! -x "$BALANCER" ]; then
 	exit 77
 fi
 ETCD=$(command -v etcd || true)
-if [ -z "$ETCD" ]; then
-	[ "${VIGIL_REQUIRE_ETCD:-0}" = 1 ] && fail "etcd is not installed (apt-get install etcd-server)"
-	echo "SKIP: etcd not installed (apt-get install etcd-server)"
+if [ -z "$ETCD" ] || ! command -v etcdctl >/dev/null; then
+	[ "${VIGIL_REQUIRE_ETCD:-0}" = 1 ] &&
+		fail "etcd or etcdctl is not installed (apt-get install etcd-server etcd-client)"
+	echo "SKIP: etcd or etcdctl not installed (apt-get install etcd-server etcd-client)"
 	exit 77
 fi
 N=6
