@@ -29,15 +29,15 @@ uint64_t link_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* One table row: NAME STATE MODE SETS LOAD UPDATES AGE ("-": never). */
+/* One table row: NAME STATE MODE SETS LOAD UPDATES AGE ("-": never) INTERVAL. */
 static int parse_row(const char *line, struct link_prdcr *r)
 {
 	char name[LINK_NAME_MAX], state[32], mode[16], age[32];
 	unsigned sets;
 	double load;
-	uint64_t updates;
-	if (sscanf(line, "%255s %31s %15s %u %lf %" SCNu64 " %31s", name, state, mode, &sets, &load,
-		   &updates, age) != 7)
+	uint64_t updates, interval;
+	if (sscanf(line, "%255s %31s %15s %u %lf %" SCNu64 " %31s %" SCNu64, name, state, mode,
+		   &sets, &load, &updates, age, &interval) != 8)
 		return -EPROTO;
 	memset(r, 0, sizeof(*r));
 	vg_strlcpy(r->name, name, sizeof(r->name));
@@ -47,6 +47,7 @@ static int parse_row(const char *line, struct link_prdcr *r)
 	r->load = load;
 	r->updates = updates;
 	r->age_ms = strcmp(age, "-") == 0 ? -1 : strtoll(age, NULL, 10);
+	r->interval_ms = interval;
 	return 0;
 }
 
@@ -163,11 +164,11 @@ static int poll_load(struct agg_link *l, struct vg_client *c, struct vg_strbuf *
 	return 0;
 }
 
-/* Sleep until the next heartbeat, a kick, or stop. */
-static bool wait_tick(struct agg_link *l, uint64_t until_us)
+/* Sleep until the next heartbeat, a queued command (if connected: else it waits), or stop. */
+static bool wait_tick(struct agg_link *l, uint64_t until_us, bool connected)
 {
 	pthread_mutex_lock(&l->lock);
-	while (!l->stop && !l->nqueue && link_now_us() < until_us) {
+	while (!l->stop && !(connected && l->nqueue) && link_now_us() < until_us) {
 		uint64_t left = until_us - link_now_us();
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -197,7 +198,7 @@ static void *link_main(void *arg)
 	/* a hung peer costs one heartbeat per call, not more */
 	int timeout = (int)l->heartbeat_ms;
 	uint64_t next = link_now_us();
-	while (wait_tick(l, next)) {
+	while (wait_tick(l, next, c != NULL)) {
 		next = link_now_us() + (uint64_t)l->heartbeat_ms * 1000u;
 		if (!c) {
 			vg_err_clear(&err);
@@ -222,8 +223,12 @@ static void *link_main(void *arg)
 		pthread_mutex_lock(&l->lock);
 		l->failures++;
 		l->connected = false;
-		/* broken, as opposed to slow: a killed aggregator is dead now, a hung one misses beats */
-		l->dropped = rc != -ETIMEDOUT;
+		/* broken, as opposed to slow or confused: a killed aggregator is dead now, a hung
+		 * one misses heartbeats */
+		l->dropped = rc != -ETIMEDOUT && rc != -EPROTO && rc != -ENOMEM;
+		/* what was queued may be stale when it returns: the main thread sends again what
+		 * is still needed once it sees the aggregator's state */
+		l->nqueue = 0;
 		pthread_mutex_unlock(&l->lock);
 	}
 	if (c)

@@ -30,6 +30,7 @@ struct link_prdcr {
 	double load;          /* bytes per second */
 	uint64_t updates;
 	int64_t age_ms;       /* since its last update; -1: never */
+	uint64_t interval_ms; /* how often its sets should update (0: unknown) */
 };
 
 struct link_cmd {

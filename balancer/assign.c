@@ -16,12 +16,16 @@
 
 void bal_loads(const struct bal_item *items, size_t n, struct bal_bin *bins, size_t m)
 {
-	for (size_t b = 0; b < m; b++)
+	for (size_t b = 0; b < m; b++) {
 		bins[b].load = 0;
+		bins[b].count = 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		int a = items[i].agg;
-		if (a >= 0 && (size_t)a < m && bins[a].alive)
+		if (a >= 0 && (size_t)a < m && bins[a].alive) {
 			bins[a].load += items[i].weight;
+			bins[a].count++;
+		}
 	}
 }
 
@@ -56,7 +60,9 @@ static int lightest(const struct bal_bin *bins, size_t m)
 {
 	int best = -1;
 	for (size_t b = 0; b < m; b++)
-		if (bins[b].alive && (best < 0 || bins[b].load < bins[best].load))
+		if (bins[b].alive &&
+		    (best < 0 || bins[b].load < bins[best].load ||
+		     (bins[b].load == bins[best].load && bins[b].count < bins[best].count)))
 			best = (int)b;
 	return best;
 }
@@ -102,8 +108,10 @@ static long place(struct bal_item *items, size_t n, struct bal_bin *bins, size_t
 	if (only_orphans) {
 		bal_loads(items, n, bins, m);
 	} else {
-		for (size_t b = 0; b < m; b++)
+		for (size_t b = 0; b < m; b++) {
 			bins[b].load = 0;
+			bins[b].count = 0;
+		}
 	}
 	long moved = 0;
 	for (size_t j = 0; j < k; j++) {
@@ -112,6 +120,7 @@ static long place(struct bal_item *items, size_t n, struct bal_bin *bins, size_t
 		moved += it->agg != b;
 		it->agg = b;
 		bins[b].load += it->weight;
+		bins[b].count++;
 	}
 	free(order);
 	return moved;
@@ -167,8 +176,11 @@ static int improve_once(struct bal_item *items, size_t n, struct bal_bin *bins, 
 	items[best_i].agg = l;
 	bins[h].load -= items[best_i].weight;
 	bins[l].load += items[best_i].weight;
-	if (best_j == SIZE_MAX)
+	if (best_j == SIZE_MAX) {
+		bins[h].count--;
+		bins[l].count++;
 		return 1;
+	}
 	items[best_j].agg = h;
 	bins[l].load -= items[best_j].weight;
 	bins[h].load += items[best_j].weight;

@@ -22,6 +22,7 @@ struct bal_item {
 struct bal_bin {
 	bool alive;
 	double load;      /* computed by bal_loads() */
+	size_t count;     /* items on it, likewise: ties of load go to the bin with fewer */
 };
 
 /* Recompute every live bin's load from the items assigned to it. */

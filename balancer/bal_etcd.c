@@ -64,6 +64,16 @@ int bal_etcd_start(struct balancer *b, struct vg_err *err)
 	return 0;
 }
 
+static void step_down(struct balancer *b, const char *why);
+
+bool bal_etcd_holding(struct balancer *b)
+{
+	struct bal_etcd *s = b->etcd_state;
+	if (b->leader && link_now_us() + 200000u >= s->lease_until_us)
+		step_down(b, "the lease is about to lapse");
+	return b->leader;
+}
+
 static void step_down(struct balancer *b, const char *why)
 {
 	struct bal_etcd *s = b->etcd_state;
@@ -95,7 +105,12 @@ static void take_office(struct balancer *b)
 	} else if (rc == -ENOENT) {
 		s->assign_rev = 0; /* first leader ever: the state file's or a new assignment */
 	} else {
-		vg_log(VG_LOG_ERROR, "balancer", "%s", err.msg);
+		/* leading on an old assignment would undo the last leader's moves: not yet */
+		vg_complain(&s->complaint, VG_LOG_WARNING, "balancer",
+			    "won the leader key but cannot read the assignment: %s (retrying)",
+			    err.msg);
+		free(buf);
+		return;
 	}
 	free(buf);
 	b->leader = true;

@@ -20,6 +20,8 @@ struct balancer;
 int bal_etcd_start(struct balancer *b, struct vg_err *err);
 /* Keep the lease, campaign while following; called every tick before deciding. */
 void bal_etcd_tick(struct balancer *b);
+/* Still the leader with time left on the lease (steps down if not): checked before acting. */
+bool bal_etcd_holding(struct balancer *b);
 /* The assignment text (bal_state_save's) to etcd, if leading. */
 int bal_etcd_save(struct balancer *b, const char *text, struct vg_err *err);
 void bal_etcd_stop(struct balancer *b);

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "balancer/bal_etcd.h"
 #include "balancer/balancer.h"
 #include "core/log.h"
 
@@ -239,12 +240,14 @@ static void observe(struct balancer *b, struct bal_group *g, size_t a, uint64_t 
 			o->active = !r->standby;
 			o->load = r->load;
 			o->age_ms = r->age_ms;
+			o->interval_ms = r->interval_ms;
 			agg->nactive += o->active;
 		}
 	}
 	pthread_mutex_unlock(&l->lock);
 
 	uint64_t deadline = b->heartbeat_us * (b->misses + 1u);
+	agg->updating = agg->stalled = false;
 	if (!last_ok) {
 		/* never answered: dead once the others had time to be seen */
 		if (now - b->start_us > deadline)
@@ -259,21 +262,55 @@ static void observe(struct balancer *b, struct bal_group *g, size_t a, uint64_t 
 		set_health(g, a, AGG_DEAD, "missed heartbeats", now);
 		return;
 	}
-	/* stuck: it answers, yet none of the producers it updates advances */
-	bool any = false, advancing = false;
+	/* stuck or not is judged against the others (judge_stuck) */
+	bool any = false;
 	for (size_t p = 0; p < g->nprods; p++) {
 		const struct bal_obs *o = obs_at(g, a, p);
 		if (!o->known || !o->active || !o->connected || o->age_ms < 0)
 			continue;
 		any = true;
-		if ((uint64_t)o->age_ms * 1000u < b->stuck_us)
-			advancing = true;
+		/* a producer sampled every minute is not late after `stuck` seconds */
+		uint64_t late_us = 2 * o->interval_ms * 1000u + b->heartbeat_us;
+		if (late_us < b->stuck_us)
+			late_us = b->stuck_us;
+		if ((uint64_t)o->age_ms * 1000u < late_us)
+			agg->updating = true;
 	}
-	if (any && !advancing && now - agg->since_us > b->stuck_us)
-		set_health(g, a, AGG_STUCK, "answers, but its producers' sets stopped advancing",
-			   now);
-	else if (!any || advancing)
+	agg->stalled = any && !agg->updating;
+	if (agg->health != AGG_STUCK)
 		set_health(g, a, AGG_ALIVE, "answering", now);
+}
+
+/*
+ * Stuck: it answers, yet none of the producers it updates advances while
+ * another aggregator's do (if none advance anywhere, the samplers are the
+ * ones in trouble: moving producers would not help).  A stuck one stays so
+ * for 10 x `stuck` after its producers left (it cannot show it recovered
+ * without any), so that work does not flap back and forth.
+ */
+static void judge_stuck(struct balancer *b, struct bal_group *g, uint64_t now)
+{
+	bool others_updating = false;
+	for (size_t a = 0; a < g->naggs; a++)
+		others_updating |= g->aggs[a].health == AGG_ALIVE && g->aggs[a].updating;
+	for (size_t a = 0; a < g->naggs; a++) {
+		struct bal_agg *agg = &g->aggs[a];
+		if (agg->health == AGG_ALIVE && agg->stalled && others_updating) {
+			if (!agg->stalled_since_us)
+				agg->stalled_since_us = now;
+			if (now - agg->stalled_since_us >= b->stuck_us)
+				set_health(g, a, AGG_STUCK,
+					   "answers, but its producers' sets stopped advancing", now);
+			continue;
+		}
+		if (!agg->stalled)
+			agg->stalled_since_us = 0;
+		if (agg->health == AGG_STUCK &&
+		    (agg->updating || now - agg->since_us >= 10 * b->stuck_us)) {
+			agg->stalled_since_us = 0;
+			set_health(g, a, AGG_ALIVE, "answering and advancing again", now);
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ decide */
@@ -435,16 +472,24 @@ void bal_tick(struct balancer *b)
 		struct bal_group *g = &b->groups[i];
 		for (size_t a = 0; a < g->naggs; a++)
 			observe(b, g, a, now);
+		judge_stuck(b, g, now);
 		update_weights(g);
 		/* decide nothing before every aggregator was seen or given up on (restart: no moves) */
 		if (!b->leader || !judged(g))
+			continue;
+		if (b->etcd_state && !bal_etcd_holding(b))
 			continue;
 		changed |= decide(b, g, now);
 		if (g->assigned)
 			reconcile(g, now);
 	}
+	b->dirty |= changed;
+	if (!b->dirty || !b->leader)
+		return;
 	struct vg_err err;
 	vg_err_clear(&err);
-	if (changed && bal_state_save(b, &err))
+	if (bal_state_save(b, &err)) /* kept dirty: tried again at the next tick */
 		vg_log(VG_LOG_ERROR, "balancer", "%s", err.msg);
+	else
+		b->dirty = false;
 }

@@ -28,6 +28,9 @@ struct bal_agg {
 	uint64_t seen_seq;          /* link snapshot already taken */
 	uint64_t since_us;          /* of the current health */
 	unsigned nactive;           /* producers it reports active */
+	bool updating;              /* some producer it updates advanced within `stuck` */
+	bool stalled;               /* it updates connected producers, and none advanced */
+	uint64_t stalled_since_us;
 	enum agg_health shared;     /* health last written to etcd (members/NAME) */
 };
 
@@ -36,6 +39,7 @@ struct bal_obs {
 	bool known, connected, active;
 	double load;
 	int64_t age_ms;
+	uint64_t interval_ms;
 	uint64_t cmd_us;            /* when we last asked it to change this producer's mode */
 };
 
@@ -69,6 +73,7 @@ struct balancer {
 	uint64_t lease_us;
 	uint64_t start_us;
 	bool leader;                /* with etcd: this balancer decides */
+	bool dirty;                 /* the assignment changed and is not saved yet */
 	struct bal_etcd *etcd_state;
 };
 

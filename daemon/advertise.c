@@ -27,6 +27,7 @@
 #include "daemon/daemon.h"
 #include "daemon/handlers.h"
 #include "daemon/json.h"
+#include "daemon/prdcr.h"
 #include "daemon/server.h"
 #include "plugins/auth.h"
 #include "xprt/xprt.h"
@@ -73,20 +74,6 @@ int ldmsd_client_auth_step(struct ldmsd *d, const char *auth, const struct vg_ms
 
 /* ------------------------------------------------------------------ connection */
 
-/* The transports producers use too: one instance per transport name per daemon. */
-static struct vg_xprt *client_xprt(struct ldmsd *d, const char *name, struct vg_err *err)
-{
-	for (size_t i = 0; i < LDMSD_MAX_CLIENT_XPRTS; i++) {
-		if (!d->client_xprts[i]) {
-			d->client_xprts[i] = vg_xprt_open(d->loop, name, err);
-			return d->client_xprts[i];
-		}
-		if (strcmp(vg_xprt_name(d->client_xprts[i]), name) == 0)
-			return d->client_xprts[i];
-	}
-	vg_errf(err, ENOSPC, "too many transports");
-	return NULL;
-}
 
 /* What we say about ourselves: the daemon's name, and where our first network listener is. */
 static int advertisement(struct ldmsd_advertiser *a, struct vg_advertise *adv, struct vg_err *err)
@@ -305,7 +292,7 @@ static void adv_connect(struct ldmsd_advertiser *a)
 	vg_err_clear(&err);
 	a->connect_attempts++;
 	a->last_error[0] = '\0';
-	struct vg_xprt *x = client_xprt(a->d, a->xprt, &err);
+	struct vg_xprt *x = ldmsd_client_xprt(a->d, a->xprt, &err);
 	if (x)
 		a->ep = vg_ep_new(x, on_ep_event, a);
 	if (!a->ep || vg_ep_connect(a->ep, a->host, a->port, &err)) {
@@ -411,18 +398,6 @@ static struct ldmsd_advertiser *must_find(struct vg_cmd_ctx *ctx, const char *na
 	return a;
 }
 
-static int reconnect_arg(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args, uint64_t *us)
-{
-	if (!vg_arg_has(args, "reconnect"))
-		return 0;
-	int64_t v = vg_arg_i64(args, "reconnect");
-	if (v < 1000)
-		return vg_errf(ctx->err, EINVAL,
-			       "reconnect=%" PRId64 "us: the retry interval must be at least 1ms", v);
-	*us = (uint64_t)v;
-	return 0;
-}
-
 static char *dup_opt(const char *s, bool *oom)
 {
 	if (!s)
@@ -464,7 +439,7 @@ int h_advertiser_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 				       my_host);
 	}
 	uint64_t reconnect = ADV_DEFAULT_RECONNECT_US;
-	if (reconnect_arg(ctx, args, &reconnect))
+	if (prdcr_reconnect_arg(ctx, args, &reconnect))
 		return -EINVAL;
 	struct ldmsd_advertiser *a = calloc(1, sizeof(*a));
 	if (!a)
@@ -495,7 +470,7 @@ int h_advertiser_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	if (!a)
 		return -ENOENT;
 	uint64_t reconnect = 0;
-	if (reconnect_arg(ctx, args, &reconnect))
+	if (prdcr_reconnect_arg(ctx, args, &reconnect))
 		return -EINVAL;
 	if (advertiser_start(a, reconnect))
 		return vg_errf(ctx->err, EBUSY, "advertiser '%s' is already started (%s)", a->name,

@@ -166,6 +166,20 @@ int ldmsd_run_line_flags(struct ldmsd *d, const char *line, const char *where, u
 	return rc;
 }
 
+struct vg_xprt *ldmsd_client_xprt(struct ldmsd *d, const char *name, struct vg_err *err)
+{
+	for (size_t i = 0; i < LDMSD_MAX_CLIENT_XPRTS; i++) {
+		if (!d->client_xprts[i]) {
+			d->client_xprts[i] = vg_xprt_open(d->loop, name, err);
+			return d->client_xprts[i];
+		}
+		if (strcmp(vg_xprt_name(d->client_xprts[i]), name) == 0)
+			return d->client_xprts[i];
+	}
+	vg_errf(err, ENOSPC, "too many transports");
+	return NULL;
+}
+
 /* ------------------------------------------------------------------ handlers */
 
 int h_listen(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)

@@ -114,6 +114,12 @@ int ldmsd_auth_add(struct ldmsd *d, const char *name, const char *plugin,
 		   const struct vg_kvlist *opts, struct vg_err *err);
 void ldmsd_auth_free_all(struct ldmsd *d);
 
+/*
+ * The transport instance this daemon's outgoing connections (producers,
+ * advertisers) use for name: one per transport, opened on first use.
+ */
+struct vg_xprt *ldmsd_client_xprt(struct ldmsd *d, const char *name, struct vg_err *err);
+
 /* Append ptr to a daemon object array (*arr, *n); -ENOMEM. */
 int ldmsd_array_add(void ***arr, size_t *n, void *ptr);
 /* Remove ptr from it (keeps order). */

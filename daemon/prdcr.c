@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/setdir.h"
 #include "core/wire.h"
+#include "daemon/advertise.h"
 #include "daemon/daemon.h"
 #include "daemon/prdcr.h"
 #include "daemon/prdcr_int.h"
@@ -41,6 +42,7 @@ void mirror_hide(struct prdcr_set *ps)
 	struct ldmsd *d = ps->prdcr->d;
 	if (ps->mirror && d->dir && vg_setdir_find(d->dir, ps->instance) == ps->mirror)
 		vg_setdir_remove(d->dir, ps->mirror);
+	ps->published = false;
 }
 
 bool mirror_show(struct prdcr_set *ps)
@@ -48,8 +50,9 @@ bool mirror_show(struct prdcr_set *ps)
 	struct ldmsd *d = ps->prdcr->d;
 	struct vg_set *other = vg_setdir_find(d->dir, ps->instance);
 	if (other == ps->mirror)
-		return true;
+		return ps->published = true;
 	int rc = other ? -EEXIST : vg_setdir_add(d->dir, ps->mirror);
+	ps->published = rc == 0;
 	if (rc)
 		vg_complain(&ps->prdcr->set_complaint, VG_LOG_ERROR, ps->prdcr->name,
 			    "producer %s: cannot publish set %s: %s", ps->prdcr->name,
@@ -110,7 +113,7 @@ void prdcr_set_lookup(struct prdcr_set *ps)
 	updtr_wants(p->d, ps, &push);
 	ps->lookup_push = push && !p->standby;
 	vg_msg_begin(w, VG_MSG_LOOKUP_REQ, ps->lookup_req_id);
-	vg_wbuf_u32(w, VG_LOOKUP_INSTANCE | (push ? VG_LOOKUP_PUSH : 0));
+	vg_wbuf_u32(w, VG_LOOKUP_INSTANCE | (ps->lookup_push ? VG_LOOKUP_PUSH : 0));
 	vg_wbuf_str(w, ps->instance);
 	ps->state = PSET_LOOKUP;
 	send_msg(p, w);
@@ -129,6 +132,17 @@ void prdcr_set_push(struct prdcr_set *ps, bool on)
 	vg_wbuf_str(w, ps->instance);
 	ps->push_req_id = on ? id : 0;
 	send_msg(p, w);
+}
+
+void pset_push_cancel(struct prdcr_set *ps, uint64_t id)
+{
+	struct ldmsd_prdcr *p = ps->prdcr;
+	if (p->state != PRDCR_CONNECTED)
+		return;
+	vg_msg_begin(&p->out, VG_MSG_PUSH_REQ, id);
+	vg_wbuf_u32(&p->out, VG_PUSH_F_CANCEL);
+	vg_wbuf_str(&p->out, ps->instance);
+	send_msg(p, &p->out);
 }
 
 void prdcr_set_update(struct prdcr_set *ps)
@@ -164,7 +178,8 @@ void prdcr_set_update(struct prdcr_set *ps)
 static void pset_updated(struct prdcr_set *ps)
 {
 	struct vg_set *m = ps->mirror;
-	if (ps->prdcr->standby)
+	/* on standby, or another producer's copy of the set is the published one: not ours to hand on */
+	if (ps->prdcr->standby || !ps->published)
 		return;
 	uint64_t gn = vg_set_data_gn(m);
 	struct vg_timestamp ts = vg_set_timestamp(m);
@@ -193,7 +208,8 @@ static void on_read_done(struct ldmsd_prdcr *p, struct prdcr_set *ps, int status
 {
 	ps->reading = false;
 	if (ps->deleted) {
-		pset_free(ps); /* the read no longer writes into its mirror */
+		pset_hand_over(ps); /* deleted while the read was out: a shadow may take the set now */
+		pset_free(ps);      /* the read no longer writes into its mirror */
 		return;
 	}
 	if (ps->shadow) {
@@ -283,8 +299,12 @@ static int mirror_install(struct prdcr_set *ps, const struct vg_lookup_view *v)
 	struct vg_set *published = vg_setdir_find(d->dir, ps->instance);
 	if (ps->mirror && published && published != ps->mirror)
 		mirror_unpublish(ps); /* a copy kept for a read (pset_take_over): the name moved on */
-	if (!ps->mirror)
+	if (!ps->mirror && !ps->prdcr->standby) {
 		pset_take_over(ps);
+		/* its previous owner was deleted after ps was listed: its record is in a tomb */
+		if (!ps->mirror && !ps->last_ts.sec)
+			pset_exhume(ps);
+	}
 	if (ps->mirror && meta_same(ps->mirror, v->meta, v->meta_len)) {
 		if (!ps->prdcr->standby)
 			mirror_show(ps);
@@ -304,7 +324,7 @@ static int mirror_install(struct prdcr_set *ps, const struct vg_lookup_view *v)
 	}
 	mirror_unpublish(ps);
 	struct vg_set *other = vg_setdir_find(d->dir, ps->instance);
-	if (other) {
+	if (other && !ps->prdcr->standby) {
 		lookup_failed(ps, "this daemon already has a set of that name (%s); "
 				  "two producers export the same instance name",
 			      (vg_set_flags(other) & VG_SET_F_LOCAL) ? "its own sampler's"
@@ -319,6 +339,7 @@ static int mirror_install(struct prdcr_set *ps, const struct vg_lookup_view *v)
 		return -1;
 	}
 	ps->mirror = m;
+	ps->published = !ps->prdcr->standby;
 	uint64_t h = columns_hash(m);
 	if (h != ps->columns_hash || !ps->layout_seq) {
 		ps->columns_hash = h;
@@ -357,7 +378,7 @@ static void on_lookup_reply(struct ldmsd_prdcr *p, struct prdcr_set *ps, struct 
 	ps->push_req_id = ps->lookup_push ? ps->lookup_req_id : 0;
 	/* the push updater may have stopped meanwhile, when there was nothing to cancel yet */
 	bool push;
-	if (ps->push_req_id && !(updtr_wants(p->d, ps, &push) && push))
+	if (ps->push_req_id && (p->standby || !(updtr_wants(p->d, ps, &push) && push)))
 		prdcr_set_push(ps, false);
 	struct vg_err err;
 	if (v.data_len && vg_set_data_apply(ps->mirror, v.data, v.data_len, &err) == 0)
@@ -599,22 +620,14 @@ static void prdcr_auth_step(struct ldmsd_prdcr *p, const struct vg_msg_hdr *h,
 {
 	struct vg_err err;
 	vg_err_clear(&err);
-	int rc;
-	if (h->type == VG_MSG_AUTH_CHALLENGE) {
-		rc = vg_auth_respond(ldmsd_auth_find(p->d, p->auth), body, &p->out, &err);
-		if (rc == 0) {
-			send_msg(p, &p->out);
-			return;
-		}
-	} else if (h->type == VG_MSG_AUTH_RESULT) {
-		rc = vg_auth_result_parse(body, &err);
-		if (rc == 0) {
-			on_connected(p);
-			return;
-		}
-	} else {
-		rc = vg_errf(&err, EPROTO, "it sent %s before authenticating us",
-			     vg_msg_type_name(h->type));
+	int rc = ldmsd_client_auth_step(p->d, p->auth, h, body, &p->out, &err);
+	if (rc == 1) {
+		send_msg(p, &p->out);
+		return;
+	}
+	if (rc == 0) {
+		on_connected(p);
+		return;
 	}
 	vg_strlcpy(p->last_error, err.msg, sizeof(p->last_error));
 	vg_complain(&p->conn_complaint, VG_LOG_ERROR, p->name,
@@ -646,26 +659,13 @@ static void on_ep_event(struct vg_ep *ep, const struct vg_ep_event *ev, void *ar
 	}
 }
 
-static struct vg_xprt *client_xprt(struct ldmsd *d, const char *name, struct vg_err *err)
-{
-	for (size_t i = 0; i < LDMSD_MAX_CLIENT_XPRTS; i++) {
-		if (!d->client_xprts[i]) {
-			d->client_xprts[i] = vg_xprt_open(d->loop, name, err);
-			return d->client_xprts[i];
-		}
-		if (strcmp(vg_xprt_name(d->client_xprts[i]), name) == 0)
-			return d->client_xprts[i];
-	}
-	vg_errf(err, ENOSPC, "too many transports");
-	return NULL;
-}
 
 static void prdcr_connect(struct ldmsd_prdcr *p)
 {
 	struct vg_err err;
 	vg_err_clear(&err);
 	p->connect_attempts++;
-	struct vg_xprt *x = client_xprt(p->d, p->xprt, &err);
+	struct vg_xprt *x = ldmsd_client_xprt(p->d, p->xprt, &err);
 	if (x)
 		p->ep = vg_ep_new(x, on_ep_event, p);
 	if (!p->ep) {

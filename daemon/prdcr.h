@@ -72,6 +72,7 @@ struct prdcr_set {
 	bool deleted;                     /* gone from the producer; freed when the read is done */
 	bool lookup_push;                 /* the outstanding lookup also subscribes to pushes */
 	bool shadow;                      /* another producer owns this set's mirror (prdcr_move.c) */
+	bool published;                   /* the mirror is the one in this daemon's directory */
 	bool after_move;                  /* came from another producer: skip samples not newer */
 	uint8_t retries;                  /* immediate re-reads of a torn copy */
 	struct vg_set *mirror;            /* published here once looked up; kept while stale */
@@ -135,6 +136,11 @@ struct prdcr_spec {
 	bool standby;
 	uint64_t reconnect_us;            /* 0: the default (20 s) */
 };
+
+struct vg_cmd_ctx;
+struct vg_cmd_args;
+/* reconnect= of a command if given (else *us unchanged); below 1ms is refused (a busy loop). */
+int prdcr_reconnect_arg(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args, uint64_t *us);
 
 /* Create a stopped producer; -EEXIST, -EINVAL (unknown xprt), -ENOENT (unknown auth). */
 int prdcr_create(struct ldmsd *d, const struct prdcr_spec *spec, struct ldmsd_prdcr **out,

@@ -63,14 +63,14 @@ static struct ldmsd_prdcr *must_find(struct vg_cmd_ctx *ctx, const char *name)
 }
 
 /* reconnect= if given (else *us unchanged): below 1ms a dead producer is retried in a busy loop. */
-static int reconnect_arg(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args, uint64_t *us)
+int prdcr_reconnect_arg(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args, uint64_t *us)
 {
 	if (!vg_arg_has(args, "reconnect"))
 		return 0;
 	int64_t v = vg_arg_i64(args, "reconnect");
 	if (v < 1000)
 		return vg_errf(ctx->err, EINVAL,
-			       "reconnect=%" PRId64 "us: the reconnect interval must be at least 1ms", v);
+			       "reconnect=%" PRId64 "us: the retry interval must be at least 1ms", v);
 	*us = (uint64_t)v;
 	return 0;
 }
@@ -131,7 +131,7 @@ int h_prdcr_add(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 		.standby = vg_arg_bool(args, "standby"),
 		.reconnect_us = PRDCR_DEFAULT_RECONNECT_US,
 	};
-	if (reconnect_arg(ctx, args, &spec.reconnect_us))
+	if (prdcr_reconnect_arg(ctx, args, &spec.reconnect_us))
 		return -EINVAL;
 	return prdcr_create(ctx->d, &spec, NULL, ctx->err);
 }
@@ -142,7 +142,7 @@ int h_prdcr_start(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 	if (!p)
 		return -ENOENT;
 	uint64_t reconnect = 0;
-	if (reconnect_arg(ctx, args, &reconnect))
+	if (prdcr_reconnect_arg(ctx, args, &reconnect))
 		return -EINVAL;
 	if (prdcr_start(p, reconnect))
 		return vg_errf(ctx->err, EBUSY, "producer '%s' is already started (%s)", p->name,
@@ -191,7 +191,7 @@ static int foreach_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args,
 int h_prdcr_start_regex(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 {
 	uint64_t reconnect = 0;
-	if (reconnect_arg(ctx, args, &reconnect))
+	if (prdcr_reconnect_arg(ctx, args, &reconnect))
 		return -EINVAL;
 	return foreach_regex(ctx, args, start_one, reconnect);
 }
@@ -242,7 +242,7 @@ int h_prdcr_standby(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
  * or the sampler's if that is longer (reading faster brings no new samples).
  */
 static double prdcr_weight(struct ldmsd *d, const struct ldmsd_prdcr *p, uint64_t *last_update,
-			   uint64_t *updates)
+			   uint64_t *updates, uint64_t *interval)
 {
 	double load = 0;
 	for (uint32_t s = 0; s < p->nslots; s++) {
@@ -254,6 +254,8 @@ static double prdcr_weight(struct ldmsd *d, const struct ldmsd_prdcr *p, uint64_
 			iv = sampled;
 		if (iv)
 			load += (double)vg_set_data_size(ps->mirror) * 1e6 / (double)iv;
+		if (iv && (!*interval || iv < *interval))
+			*interval = iv;
 		if (ps->last_update_us > *last_update)
 			*last_update = ps->last_update_us;
 		*updates += ps->updates;
@@ -276,13 +278,13 @@ int h_prdcr_load(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 		json_key(&j, "producers");
 		json_arr_begin(&j);
 	} else {
-		vg_strbuf_printf(out, "%-16s %-12s %-7s %5s %12s %10s %12s\n", "Name", "State", "Mode",
-				 "Sets", "Load(B/s)", "Updates", "LastUpd(ms)");
+		vg_strbuf_printf(out, "%-16s %-12s %-7s %5s %12s %10s %12s %12s\n", "Name", "State",
+				 "Mode", "Sets", "Load(B/s)", "Updates", "LastUpd(ms)", "Interval(ms)");
 	}
 	for (size_t i = 0; i < d->nprdcrs; i++) {
 		const struct ldmsd_prdcr *p = d->prdcrs[i];
-		uint64_t last = 0, updates = 0;
-		double load = prdcr_weight(d, p, &last, &updates);
+		uint64_t last = 0, updates = 0, interval = 0;
+		double load = prdcr_weight(d, p, &last, &updates, &interval);
 		const char *mode = p->standby ? "standby" : "active";
 		if (ctx->json) {
 			json_obj_begin(&j);
@@ -293,14 +295,15 @@ int h_prdcr_load(struct vg_cmd_ctx *ctx, const struct vg_cmd_args *args)
 			json_key_dbl(&j, "load", load);
 			json_key_u64(&j, "updates", updates);
 			json_key_u64(&j, "last_update_us", last);
+			json_key_u64(&j, "interval_us", interval);
 			json_obj_end(&j);
 		} else {
 			char age[24] = "-";
 			if (last)
 				snprintf(age, sizeof(age), "%" PRIu64, (now - last) / 1000);
-			vg_strbuf_printf(out, "%-16s %-12s %-7s %5u %12.0f %10" PRIu64 " %12s\n", p->name,
-					 prdcr_state_name(p->state), mode, p->nsets, load, updates,
-					 age);
+			vg_strbuf_printf(out, "%-16s %-12s %-7s %5u %12.0f %10" PRIu64 " %12s %12" PRIu64
+					 "\n", p->name, prdcr_state_name(p->state), mode, p->nsets, load,
+					 updates, age, interval / 1000);
 		}
 	}
 	if (ctx->json) {

@@ -25,6 +25,8 @@ void index_remove(struct ldmsd_prdcr *p, const struct prdcr_set *ps);
 void pset_free(struct prdcr_set *ps);
 /* ps is gone from its producer but a read is outstanding: freed when it ends. */
 void pset_retire(struct prdcr_set *ps);
+/* Cancel the push subscription of request id (one made with a lookup still outstanding). */
+void pset_push_cancel(struct prdcr_set *ps, uint64_t id);
 /* Out of the directory (the next tier sees it go); the mirror stays with ps. */
 void mirror_hide(struct prdcr_set *ps);
 /* Into the directory if it is not there yet; false if another set has its name. */

@@ -35,8 +35,9 @@
 #include "daemon/prdcr_int.h"
 #include "daemon/updtr.h"
 
-/* Tombs: direct-mapped by a 64-bit hash of the instance; an entry expires. */
-#define TOMB_SLOTS 1024u
+/* Tombs: by a 64-bit hash of the instance, probed over a few slots; an entry expires. */
+#define TOMB_SLOTS 4096u
+#define TOMB_PROBE 8u
 #define TOMB_TTL_US (120u * 1000000u)
 
 struct prdcr_tomb {
@@ -59,7 +60,9 @@ static void move_record(struct prdcr_set *to, struct prdcr_set *from, bool take_
 {
 	if (take_mirror) {
 		to->mirror = from->mirror;
+		to->published = from->published;
 		from->mirror = NULL;
+		from->published = false;
 	}
 	to->last_gn = from->last_gn;
 	to->last_ts = from->last_ts;
@@ -92,6 +95,8 @@ int pset_take_over(struct prdcr_set *ps)
 		return 0;
 	if (prev->push_req_id)
 		prdcr_set_push(prev, false);
+	else if (prev->state == PSET_LOOKUP && prev->lookup_push)
+		pset_push_cancel(prev, prev->lookup_req_id); /* its reply will be ignored */
 	/*
 	 * A read still outstanding (a hung aggregator below never answers it)
 	 * may land in the old mirror: prev keeps that one, out of the
@@ -125,7 +130,8 @@ bool pset_hand_over(struct prdcr_set *ps)
 		if (q == ps->prdcr || q->state != PRDCR_CONNECTED)
 			continue;
 		struct prdcr_set *s = pset_find(q, ps->instance);
-		if (!s || !s->shadow || !s->listed)
+		/* not to a standby (it would never update it), nor to one holding a copy for a read */
+		if (!s || !s->shadow || !s->listed || s->reading || q->standby)
 			continue;
 		s->shadow = false;
 		d->nshadows--;
@@ -139,6 +145,29 @@ bool pset_hand_over(struct prdcr_set *ps)
 	return false;
 }
 
+/*
+ * The slot of hash h: its own, else an empty or expired one, else the oldest
+ * within a short probe window (a burst of more deletions than slots loses
+ * only the oldest records).
+ */
+static struct prdcr_tomb *tomb_slot(struct prdcr_tomb *tombs, uint64_t h, uint64_t now,
+				    bool for_insert)
+{
+	struct prdcr_tomb *oldest = NULL;
+	for (unsigned i = 0; i < TOMB_PROBE; i++) {
+		struct prdcr_tomb *t = &tombs[(h + i) % TOMB_SLOTS];
+		if (t->hash == h)
+			return t;
+		if (!for_insert)
+			continue;
+		if (!t->hash || now - t->buried_us >= TOMB_TTL_US)
+			return t;
+		if (!oldest || t->buried_us < oldest->buried_us)
+			oldest = t;
+	}
+	return oldest;
+}
+
 void pset_bury(struct prdcr_set *ps)
 {
 	struct ldmsd *d = ps->prdcr->d;
@@ -149,8 +178,8 @@ void pset_bury(struct prdcr_set *ps)
 		if (!d->tombs)
 			return; /* only the duplicate guard is lost */
 	}
-	uint64_t h = hash64(ps->instance);
-	d->tombs[h % TOMB_SLOTS] = (struct prdcr_tomb){h, ps->last_gn, ps->last_ts, vg_now_us()};
+	uint64_t h = hash64(ps->instance), now = vg_now_us();
+	*tomb_slot(d->tombs, h, now, true) = (struct prdcr_tomb){h, ps->last_gn, ps->last_ts, now};
 }
 
 void pset_exhume(struct prdcr_set *ps)
@@ -158,11 +187,11 @@ void pset_exhume(struct prdcr_set *ps)
 	struct ldmsd *d = ps->prdcr->d;
 	if (!d->tombs)
 		return;
-	uint64_t h = hash64(ps->instance);
-	struct prdcr_tomb *t = &d->tombs[h % TOMB_SLOTS];
-	if (t->hash != h)
+	uint64_t h = hash64(ps->instance), now = vg_now_us();
+	struct prdcr_tomb *t = tomb_slot(d->tombs, h, now, false);
+	if (!t)
 		return;
-	if (vg_now_us() - t->buried_us < TOMB_TTL_US) {
+	if (now - t->buried_us < TOMB_TTL_US) {
 		ps->last_gn = t->last_gn;
 		ps->last_ts = t->last_ts;
 		ps->after_move = true;

@@ -73,6 +73,17 @@ free_port() {
 	done
 }
 
+# free_port_block N: the first of N consecutive unused ports (cluster YAML ranges need them).
+free_port_block() {
+	local base i
+	while :; do
+		base=$(( 20000 + ($(od -An -N2 -tu2 /dev/urandom) % 40000) ))
+		i=0
+		while [ $i -lt "$1" ] && ! port_in_use $((base + i)); do i=$((i + 1)); done
+		[ $i -eq "$1" ] && { echo $base; return; }
+	done
+}
+
 # listening PORT: true when a process listens on PORT.
 listening() {
 	local hex

@@ -19,19 +19,9 @@ if [ ! -x "$BALANCER" ]; then
 fi
 N=30
 
-# NPORTS consecutive free ports: prints the first
-port_block() {
-	local base i
-	while :; do
-		base=$(( 20000 + ($(od -An -N2 -tu2 /dev/urandom) % 40000) ))
-		i=0
-		while [ $i -lt "$1" ] && ! port_in_use $((base + i)); do i=$((i + 1)); done
-		[ $i -eq "$1" ] && { echo $base; return; }
-	done
-}
 
-SP=$(port_block $N)
-AP=$(port_block 4)
+SP=$(free_port_block $N)
+AP=$(free_port_block 4)
 # unequal producers: 10 small sets at 1 s, 10 big ones at 1 s, 10 medium ones at 500 ms
 i=1
 while [ $i -le $N ]; do
@@ -268,6 +258,17 @@ wait_for 10 grep -q "assignments loaded" "$TMP/balancer.log" || fail "the restar
 sleep 3
 grep -- "->" "$TMP/balancer.log" && fail "the restarted balancer moved producers"
 cmp -s "$TMP/bal.state" "$TMP/bal.state.before" || fail "the assignment changed after the restart"
+
+# a stuck L1: it answers but stops updating (its updater stopped): its producers move
+ctl $((AP + 1)) "updtr_stop name=updtr_0" || fail "updtr_stop refused"
+stuck_moved=$(active $((AP + 1)) | tr '\n' ' ')
+is_stuck() { status | grep -q "l1-2 .*stuck"; }
+wait_for 10 is_stuck || fail "l1-2 not judged stuck: $(status)"
+LIVE="$AP $((AP + 2))"
+[ -z "$stuck_moved" ] || wait_for 5 updated_since 1500 $stuck_moved ||
+	fail "the stuck L1's producers were not moved: $(status)"
+[ -z "$(active $((AP + 1)))" ] || fail "the stuck L1 still has producers active"
+log "stuck L1: judged and its $(echo $stuck_moved | wc -w) producers moved"
 
 # every L1 down: status says so; one back: its producers are updated again
 kill -KILL $PID_l11 $PID_l12 $PID_l13

@@ -18,18 +18,9 @@ if [ -z "$ETCD" ] || ! command -v etcdctl >/dev/null; then
 fi
 N=6
 
-port_block() {
-	local base i
-	while :; do
-		base=$(( 20000 + ($(od -An -N2 -tu2 /dev/urandom) % 40000) ))
-		i=0
-		while [ $i -lt "$1" ] && ! port_in_use $((base + i)); do i=$((i + 1)); done
-		[ $i -eq "$1" ] && { echo $base; return; }
-	done
-}
-SP=$(port_block $N)
-AP=$(port_block 2)
-EP=$(port_block 2)
+SP=$(free_port_block $N)
+AP=$(free_port_block 2)
+EP=$(free_port_block 2)
 
 "$ETCD" --name default --data-dir "$TMP/etcd" \
 	--listen-client-urls http://127.0.0.1:$EP --advertise-client-urls http://127.0.0.1:$EP \

@@ -27,7 +27,7 @@ static double max_over_bound(struct bal_item *items, size_t n, struct bal_bin *b
 static void test_lower_bound(void)
 {
 	struct bal_item items[] = {{10, -1}, {2, -1}, {2, -1}};
-	struct bal_bin bins[3] = {{true, 0}, {true, 0}, {false, 0}};
+	struct bal_bin bins[3] = {{true, 0, 0}, {true, 0, 0}, {false, 0, 0}};
 	/* heaviest item dominates the average (14 / 2 = 7) */
 	CU_ASSERT_DOUBLE_EQUAL(bal_lower_bound(items, 3, bins, 3), 10, 1e-9);
 	items[0].weight = 4; /* now the average: 8 / 2 */
@@ -44,7 +44,7 @@ static void test_assign_all_quality(void)
 	uint32_t seed = 7;
 	for (int trial = 0; trial < 50; trial++) {
 		struct bal_item items[30];
-		struct bal_bin bins[3] = {{true, 0}, {true, 0}, {true, 0}};
+		struct bal_bin bins[3] = {{true, 0, 0}, {true, 0, 0}, {true, 0, 0}};
 		for (size_t i = 0; i < 30; i++)
 			items[i] = (struct bal_item){(double)(400 + lcg(&seed) % 9600), -1};
 		long changed = bal_assign_all(items, 30, bins, 3);
@@ -59,7 +59,7 @@ static void test_assign_all_quality(void)
 static void test_orphans_only(void)
 {
 	struct bal_item items[9];
-	struct bal_bin bins[3] = {{true, 0}, {true, 0}, {true, 0}};
+	struct bal_bin bins[3] = {{true, 0, 0}, {true, 0, 0}, {true, 0, 0}};
 	for (size_t i = 0; i < 9; i++)
 		items[i] = (struct bal_item){(double)(i + 1), (int)(i % 3)};
 	bins[1].alive = false;
@@ -86,7 +86,7 @@ static void test_orphans_only(void)
 static void test_rebalance_threshold(void)
 {
 	struct bal_item items[8];
-	struct bal_bin bins[2] = {{true, 0}, {true, 0}};
+	struct bal_bin bins[2] = {{true, 0, 0}, {true, 0, 0}};
 	for (size_t i = 0; i < 8; i++)
 		items[i] = (struct bal_item){10, i < 5 ? 0 : 1}; /* 50 vs 30: bound 40, ratio 1.25 */
 	CU_ASSERT_EQUAL(bal_rebalance(items, 8, bins, 2, 1.3, 100), 0);
@@ -98,7 +98,7 @@ static void test_rebalance_threshold(void)
 	/* an aggregator returns empty: work comes back to it, at most max_moves at a time */
 	for (size_t i = 0; i < 8; i++)
 		items[i].agg = 0;
-	struct bal_bin three[3] = {{true, 0}, {true, 0}, {false, 0}};
+	struct bal_bin three[3] = {{true, 0, 0}, {true, 0, 0}, {false, 0, 0}};
 	three[1].alive = true;
 	CU_ASSERT_EQUAL(bal_rebalance(items, 8, three, 3, 1.25, 2), 2);
 	CU_ASSERT_EQUAL(bal_rebalance(items, 8, three, 3, 1.25, 100), 2);
@@ -111,11 +111,24 @@ static void test_rebalance_threshold(void)
 static void test_swap(void)
 {
 	struct bal_item items[] = {{6, 0}, {4, 0}, {5, 1}, {3, 1}};
-	struct bal_bin bins[2] = {{true, 0}, {true, 0}};
+	struct bal_bin bins[2] = {{true, 0, 0}, {true, 0, 0}};
 	CU_ASSERT_EQUAL(bal_rebalance(items, 4, bins, 2, 1.0, 10), 2);
 	bal_loads(items, 4, bins, 2);
 	CU_ASSERT_DOUBLE_EQUAL(bins[0].load, 9, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(bins[1].load, 9, 1e-9);
+}
+
+/* Producers of unknown weight (0, before their sets are looked up) spread by count. */
+static void test_zero_weights_spread(void)
+{
+	struct bal_item items[6];
+	struct bal_bin bins[3] = {{true, 0, 0}, {true, 0, 0}, {true, 0, 0}};
+	for (size_t i = 0; i < 6; i++)
+		items[i] = (struct bal_item){0, -1};
+	CU_ASSERT_EQUAL(bal_place_orphans(items, 6, bins, 3), 6);
+	CU_ASSERT_EQUAL(bins[0].count, 2);
+	CU_ASSERT_EQUAL(bins[1].count, 2);
+	CU_ASSERT_EQUAL(bins[2].count, 2);
 }
 
 /* Large: 10,000 producers over 100 aggregators, close to the bound. */
@@ -140,9 +153,9 @@ static void test_parse_load(void)
 {
 	struct link_prdcr rows[4];
 	const char *text =
-		"Name             State        Mode     Sets    Load(B/s)    Updates  LastUpd(ms)\n"
-		"node-1           CONNECTED    active      2          800         17           12\n"
-		"node-2           DISCONNECTED standby     0            0          0            -\n";
+		"Name             State        Mode     Sets    Load(B/s)    Updates  LastUpd(ms) Interval(ms)\n"
+		"node-1           CONNECTED    active      2          800         17           12         1000\n"
+		"node-2           DISCONNECTED standby     0            0          0            -            0\n";
 	CU_ASSERT_EQUAL(link_parse_load(text, rows, 4), 2);
 	CU_ASSERT_STRING_EQUAL(rows[0].name, "node-1");
 	CU_ASSERT(rows[0].connected && !rows[0].standby);
@@ -150,6 +163,7 @@ static void test_parse_load(void)
 	CU_ASSERT_DOUBLE_EQUAL(rows[0].load, 800, 1e-9);
 	CU_ASSERT_EQUAL(rows[0].updates, 17);
 	CU_ASSERT_EQUAL(rows[0].age_ms, 12);
+	CU_ASSERT_EQUAL(rows[0].interval_ms, 1000);
 	CU_ASSERT(!rows[1].connected && rows[1].standby);
 	CU_ASSERT_EQUAL(rows[1].age_ms, -1);
 	/* more rows than room, a short row, no header: errors */
@@ -165,6 +179,7 @@ static const struct cu_test tests[] = {
 	{"failover moves only the dead aggregator's producers", test_orphans_only},
 	{"rebalance has hysteresis", test_rebalance_threshold},
 	{"swap", test_swap},
+	{"unknown weights spread by count", test_zero_weights_spread},
 	{"10,000 producers over 100 aggregators", test_large},
 	{"prdcr_load parser", test_parse_load},
 	{NULL, NULL},
