@@ -75,21 +75,13 @@ int bal_state_parse(struct balancer *b, const char *text, const char *source,
 
 int bal_state_load(struct balancer *b, struct vg_err *err)
 {
-	FILE *f = fopen(b->state_path, "r");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		return vg_errf(err, errno, "%s: %s", b->state_path, strerror(errno));
-	}
 	struct vg_strbuf sb;
 	vg_strbuf_init(&sb);
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		vg_strbuf_append(&sb, buf, n);
-	fclose(f);
-	int rc = sb.oom ? vg_errf(err, ENOMEM, "out of memory")
-			: bal_state_parse(b, vg_strbuf_str(&sb), b->state_path, err);
+	int rc = vg_read_file(b->state_path, "balancer state file", 64u << 20, &sb, err);
+	if (rc == -ENOENT)
+		rc = 0; /* the first run */
+	else if (!rc)
+		rc = bal_state_parse(b, vg_strbuf_str(&sb), b->state_path, err);
 	vg_strbuf_free(&sb);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -475,4 +476,37 @@ int vg_name_to_id(const char *name, bool group, uint32_t *id)
 	if (rc == 0 && res)
 		*id = (uint32_t)pw.pw_uid;
 	return rc ? -rc : res ? 0 : -ENOENT;
+}
+
+int vg_read_file(const char *path, const char *what, size_t max, struct vg_strbuf *out,
+		 struct vg_err *err)
+{
+	/* "config file /etc/x.conf" in messages, or the bare path */
+	char name[4200];
+	snprintf(name, sizeof(name), "%s%s%s", what ? what : "", what ? " " : "", path);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return vg_errf(err, errno, "cannot read %s: %s", name, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return vg_errf(err, EISDIR, "%s is a directory", name);
+	}
+	char chunk[8192];
+	size_t n;
+	int rc = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (out->len + n > max) {
+			rc = vg_errf(err, EFBIG, "%s is larger than %zu MiB", name, max >> 20);
+			break;
+		}
+		if (vg_strbuf_append(out, chunk, n)) {
+			rc = vg_errf(err, ENOMEM, "out of memory reading %s", path);
+			break;
+		}
+	}
+	if (!rc && ferror(f))
+		rc = vg_errf(err, EIO, "error reading %s", name);
+	fclose(f);
+	return rc;
 }

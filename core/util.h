@@ -107,4 +107,12 @@ const char *vg_strbuf_str(const struct vg_strbuf *sb);
  */
 int vg_name_to_id(const char *name, bool group, uint32_t *id);
 
+/*
+ * Append the whole file at path (at most max bytes) to out.  Messages name
+ * it as "WHAT PATH" ("config file /etc/ldmsd.conf"; what may be NULL).
+ * -EISDIR, -EFBIG, -ENOMEM, -EIO or fopen's errno.
+ */
+int vg_read_file(const char *path, const char *what, size_t max, struct vg_strbuf *out,
+		 struct vg_err *err);
+
 #endif /* VIGIL_UTIL_H */

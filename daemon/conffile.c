@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "core/log.h"
@@ -277,33 +276,9 @@ static int read_text(struct vg_config *cfg, const char *path, const char *text, 
 
 static int read_file(struct vg_config *cfg, const char *path, int depth, struct vg_err *err)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return vg_errf(err, errno, "cannot read config file %s: %s", path, strerror(errno));
-	struct stat sb;
-	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		fclose(f);
-		return vg_errf(err, EISDIR, "config file %s is a directory", path);
-	}
 	struct vg_strbuf text;
 	vg_strbuf_init(&text);
-	char chunk[8192];
-	size_t n;
-	int rc = 0;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (text.len + n > CONFIG_FILE_MAX) {
-			rc = vg_errf(err, EFBIG, "config file %s is larger than %u MiB", path,
-				     CONFIG_FILE_MAX >> 20);
-			break;
-		}
-		if (vg_strbuf_append(&text, chunk, n)) {
-			rc = vg_errf(err, ENOMEM, "out of memory reading %s", path);
-			break;
-		}
-	}
-	if (!rc && ferror(f))
-		rc = vg_errf(err, EIO, "error reading config file %s", path);
-	fclose(f);
+	int rc = vg_read_file(path, "config file", CONFIG_FILE_MAX, &text, err);
 	if (!rc && memchr(vg_strbuf_str(&text), '\0', text.len))
 		rc = vg_errf(err, EINVAL, "config file %s contains a NUL byte: is it a text file?",
 			     path);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <yaml.h>
 
 #include "ldms-conf/yaml_tree.h"
@@ -315,32 +314,9 @@ int ytree_parse(const char *text, size_t len, const char *name, struct ytree *t,
 int ytree_load(const char *path, struct ytree *t, struct vg_err *err)
 {
 	memset(t, 0, sizeof(*t));
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return vg_errf(err, errno, "cannot read %s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		return vg_errf(err, EISDIR, "%s is a directory, not a YAML file", path);
-	}
 	struct vg_strbuf text;
 	vg_strbuf_init(&text);
-	char chunk[8192];
-	size_t n;
-	int rc = 0;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (text.len + n > YAML_FILE_MAX) {
-			rc = vg_errf(err, EFBIG, "%s is larger than %u MiB", path, YAML_FILE_MAX >> 20);
-			break;
-		}
-		if (vg_strbuf_append(&text, chunk, n)) {
-			rc = vg_errf(err, ENOMEM, "out of memory reading %s", path);
-			break;
-		}
-	}
-	if (!rc && ferror(f))
-		rc = vg_errf(err, EIO, "error reading %s", path);
-	fclose(f);
+	int rc = vg_read_file(path, NULL, YAML_FILE_MAX, &text, err);
 	if (!rc)
 		rc = ytree_parse(vg_strbuf_str(&text), text.len, path, t, err);
 	vg_strbuf_free(&text);
