@@ -390,6 +390,49 @@ static bool ready_to_assign(const struct bal_group *g)
 	return false;
 }
 
+/*
+ * A producer its aggregator cannot reach (a cut link, a producer stopped
+ * there) while another live aggregator can: move it to the least loaded of
+ * those.  Producers just placed go there at once; others after twice their
+ * reconnect interval, so that the aggregators reconnecting at different
+ * moments after a sampler restart do not make it move.
+ */
+static const char *follow_reachability(struct balancer *b, struct bal_group *g, uint64_t now,
+				       const int *before)
+{
+	const char *why = NULL;
+	for (size_t p = 0; p < g->nprods; p++) {
+		int a = g->items[p].agg;
+		if (a < 0)
+			continue;
+		struct bal_obs *o = obs_at(g, (size_t)a, p);
+		if (!o->known || o->connected) {
+			o->unreachable_us = 0;
+			continue;
+		}
+		if (!o->unreachable_us)
+			o->unreachable_us = now;
+		uint64_t grace = 2 * g->g->producers[p].reconnect_us + b->heartbeat_us;
+		if (a == before[p] && now - o->unreachable_us < grace)
+			continue;
+		int best = -1;
+		for (size_t c = 0; c < g->naggs; c++) {
+			const struct bal_obs *oc = obs_at(g, c, p);
+			if ((int)c != a && g->bins[c].alive && oc->known && oc->connected &&
+			    (best < 0 || g->bins[c].load < g->bins[best].load))
+				best = (int)c;
+		}
+		if (best < 0)
+			continue; /* nobody reaches it: where it is is as good as anywhere */
+		g->bins[a].load -= g->items[p].weight;
+		g->bins[best].load += g->items[p].weight;
+		g->items[p].agg = best;
+		o->unreachable_us = 0;
+		why = "its aggregator cannot reach it";
+	}
+	return why;
+}
+
 static bool decide(struct balancer *b, struct bal_group *g, uint64_t now)
 {
 	int *before = malloc((g->nprods ? g->nprods : 1) * sizeof(*before));
@@ -412,6 +455,11 @@ static bool decide(struct balancer *b, struct bal_group *g, uint64_t now)
 			why = "rebalance";
 	}
 	g->membership_changed = false;
+	if (g->assigned) {
+		bal_loads(g->items, g->nprods, g->bins, g->naggs);
+		const char *moved = follow_reachability(b, g, now, before);
+		why = why ? why : moved;
+	}
 	bool changed = false;
 	for (size_t p = 0; p < g->nprods; p++)
 		changed |= g->items[p].agg != before[p];

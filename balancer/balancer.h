@@ -41,6 +41,7 @@ struct bal_obs {
 	int64_t age_ms;
 	uint64_t interval_ms;
 	uint64_t cmd_us;            /* when we last asked it to change this producer's mode */
+	uint64_t unreachable_us;    /* since when its producer is not connected here (0: it is) */
 };
 
 struct bal_group {

@@ -259,6 +259,15 @@ sleep 3
 grep -- "->" "$TMP/balancer.log" && fail "the restarted balancer moved producers"
 cmp -s "$TMP/bal.state" "$TMP/bal.state.before" || fail "the assignment changed after the restart"
 
+# a producer its L1 cannot reach (stopped there), while the others can: it moves
+cut=$(active $((AP + 2)) | head -1)
+[ -n "$cut" ] || fail "l1-3 has no producer"
+ctl $((AP + 2)) "prdcr_stop name=$cut" >/dev/null || fail "prdcr_stop refused"
+moved_off() { [ -n "$({ active $AP; active $((AP + 1)); } | grep -x "$cut")" ]; }
+wait_for 10 moved_off || fail "$cut, unreachable from l1-3, was not moved: $(status)"
+wait_for 5 updated_since 1500 "$cut" || fail "$cut is not updated after its move"
+log "$cut, cut off from its L1, moved and updated"
+
 # a stuck L1: it answers but stops updating (its updater stopped): its producers move
 ctl $((AP + 1)) "updtr_stop name=updtr_0" || fail "updtr_stop refused"
 stuck_moved=$(active $((AP + 1)) | tr '\n' ' ')
