@@ -125,6 +125,31 @@ int bal_state_save(struct balancer *b, struct vg_err *err)
 	return rc;
 }
 
+/* Producers no live aggregator of the group is connected to: nobody updates them. */
+static void status_unreachable(const struct bal_group *g, struct vg_strbuf *out)
+{
+	size_t n = 0;
+	for (size_t p = 0; p < g->nprods; p++) {
+		bool reached = false, seen = false;
+		for (size_t a = 0; a < g->naggs && !reached; a++) {
+			const struct bal_obs *o = &g->obs[a * g->nprods + p];
+			if (g->aggs[a].health != AGG_ALIVE || !o->known)
+				continue;
+			seen = true;
+			reached = o->connected;
+		}
+		if (!seen || reached)
+			continue;
+		if (n++ < 20)
+			vg_strbuf_printf(out, "%s%s", n == 1 ? "  unreachable from every aggregator: " : " ",
+					 g->g->producers[p].name);
+	}
+	if (n > 20)
+		vg_strbuf_printf(out, " ... (%zu in all)", n);
+	if (n)
+		vg_strbuf_puts(out, "\n");
+}
+
 void bal_status_text(struct balancer *b, struct vg_strbuf *out)
 {
 	vg_strbuf_printf(out, "balancer of %s: %s, heartbeat %" PRIu64 " ms x %u, stuck after %" PRIu64
@@ -159,6 +184,7 @@ void bal_status_text(struct balancer *b, struct vg_strbuf *out)
 		double max = bal_max_load(g->bins, g->naggs);
 		vg_strbuf_printf(out, "  heaviest %.0f B/s, lower bound %.0f B/s, imbalance %.3f\n",
 				 max, lb, lb > 0 ? max / lb : 1.0);
+		status_unreachable(g, out);
 	}
 }
 
