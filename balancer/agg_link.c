@@ -155,7 +155,6 @@ static int poll_load(struct agg_link *l, struct vg_client *c, struct vg_strbuf *
 	*rows = old;
 	*cap = old_cap;
 	l->last_ok_us = link_now_us();
-	l->polls++;
 	l->snapshot_seq++;
 	l->connected = true;
 	l->dropped = false;
@@ -205,7 +204,6 @@ static void *link_main(void *arg)
 			c = vg_client_connect_auth(l->xprt, l->host, l->port, timeout, auth, &err);
 			if (!c) {
 				pthread_mutex_lock(&l->lock);
-				l->failures++;
 				l->connected = false;
 				vg_strlcpy(l->last_error, err.msg, sizeof(l->last_error));
 				pthread_mutex_unlock(&l->lock);
@@ -221,7 +219,6 @@ static void *link_main(void *arg)
 		vg_client_close(c);
 		c = NULL;
 		pthread_mutex_lock(&l->lock);
-		l->failures++;
 		l->connected = false;
 		/* broken, as opposed to slow or confused: a killed aggregator is dead now, a hung
 		 * one misses heartbeats */

@@ -55,8 +55,7 @@ struct agg_link {
 	bool connected;
 	bool dropped;             /* the connection broke (not a timeout) since the last answered poll */
 	uint64_t last_ok_us;      /* last answered poll (monotonic µs), 0: never */
-	uint64_t polls, failures;
-	char last_error[256];
+	char last_error[256];     /* why the last connect or poll failed; "" after an answer */
 	struct link_prdcr *prdcrs;
 	size_t nprdcrs, prdcrs_cap;
 	uint64_t snapshot_seq;    /* increments with every answered poll */

@@ -125,6 +125,22 @@ int bal_state_save(struct balancer *b, struct vg_err *err)
 	return rc;
 }
 
+/* What the links saw go wrong: why an aggregator is unreachable, commands it refused. */
+static void status_links(struct bal_group *g, struct vg_strbuf *out)
+{
+	for (size_t a = 0; a < g->naggs; a++) {
+		struct agg_link *l = &g->aggs[a].link;
+		pthread_mutex_lock(&l->lock);
+		if (l->last_error[0])
+			vg_strbuf_printf(out, "  %s: %s\n", l->name, l->last_error);
+		if (l->cmds_failed)
+			vg_strbuf_printf(out, "  %s: %" PRIu64 " of %" PRIu64
+					 " commands refused (resent until they take); last: %s\n",
+					 l->name, l->cmds_failed, l->cmds_sent, l->last_cmd_error);
+		pthread_mutex_unlock(&l->lock);
+	}
+}
+
 /* Producers no live aggregator of the group is connected to: nobody updates them. */
 static void status_unreachable(const struct bal_group *g, struct vg_strbuf *out)
 {
@@ -175,6 +191,7 @@ void bal_status_text(struct balancer *b, struct vg_strbuf *out)
 					 agg->since_us ? (double)(now - agg->since_us) / 1e6 : 0.0,
 					 agg->why ? agg->why : "-");
 		}
+		status_links(g, out);
 		if (!live) {
 			vg_strbuf_printf(out, "  ALL AGGREGATORS OF THIS GROUP ARE DOWN: its producers are "
 					      "not updated until one returns\n");

@@ -228,7 +228,6 @@ static void observe(struct balancer *b, struct bal_group *g, size_t a, uint64_t 
 		agg->seen_seq = l->snapshot_seq;
 		for (size_t p = 0; p < g->nprods; p++)
 			obs_at(g, a, p)->known = false;
-		agg->nactive = 0;
 		for (size_t i = 0; i < l->nprdcrs; i++) {
 			const struct link_prdcr *r = &l->prdcrs[i];
 			long p = bal_prod_index(g, r->name);
@@ -241,7 +240,6 @@ static void observe(struct balancer *b, struct bal_group *g, size_t a, uint64_t 
 			o->load = r->load;
 			o->age_ms = r->age_ms;
 			o->interval_ms = r->interval_ms;
-			agg->nactive += o->active;
 		}
 	}
 	pthread_mutex_unlock(&l->lock);

@@ -27,7 +27,6 @@ struct bal_agg {
 	const char *why;            /* of the latest change of health */
 	uint64_t seen_seq;          /* link snapshot already taken */
 	uint64_t since_us;          /* of the current health */
-	unsigned nactive;           /* producers it reports active */
 	bool updating;              /* some producer it updates advanced within `stuck` */
 	bool stalled;               /* it updates connected producers, and none advanced */
 	uint64_t stalled_since_us;
@@ -52,7 +51,6 @@ struct bal_group {
 	struct bal_bin *bins;
 	struct bal_obs *obs;        /* [agg * nproducers + producer] */
 	size_t nprods;
-	const char **sorted_names;  /* producer names sorted, for lookups from polls */
 	size_t *sorted_index;
 	bool assigned;              /* items[].agg is a decision (state, or computed) */
 	bool membership_changed;
